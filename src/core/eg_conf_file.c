@@ -118,9 +118,8 @@ eg_conf_param(eg_conf_t *cf)
 char *
 eg_conf_parse(eg_conf_t *cf, eg_str_t *filename)
 {
-    char            *rv;
-    eg_buf_t         buf;
-    eg_conf_file_t  *prev, conf_file;
+    eg_str_t  content;
+    eg_buf_t  buf;
 
     if (filename == NULL) {
         return eg_conf_parse_buffer(cf, eg_parse_block);
@@ -134,17 +133,39 @@ eg_conf_parse(eg_conf_t *cf, eg_str_t *filename)
         return EG_CONF_ERROR;
     }
 
-    prev = cf->conf_file;
-
-    eg_memzero(&conf_file, sizeof(eg_conf_file_t));
     eg_memzero(&buf, sizeof(eg_buf_t));
 
     if (eg_conf_read_file(cf, filename, &buf) != EG_OK) {
         return EG_CONF_ERROR;
     }
 
+    content.data = buf.pos;
+    content.len = (size_t) (buf.last - buf.pos);
+
+    return eg_conf_parse_string(cf, filename, &content);
+}
+
+
+/* parses text as if it were the file "name"; tests and fuzzers use it */
+char *
+eg_conf_parse_string(eg_conf_t *cf, eg_str_t *name, eg_str_t *content)
+{
+    char            *rv;
+    eg_buf_t         buf;
+    eg_conf_file_t  *prev, conf_file;
+
+    prev = cf->conf_file;
+
+    eg_memzero(&conf_file, sizeof(eg_conf_file_t));
+    eg_memzero(&buf, sizeof(eg_buf_t));
+
+    buf.start = content->data;
+    buf.pos = content->data;
+    buf.last = content->data + content->len;
+    buf.end = buf.last;
+
     conf_file.fd = 0;
-    conf_file.name = *filename;
+    conf_file.name = *name;
     conf_file.line = 1;
     conf_file.buffer = &buf;
 

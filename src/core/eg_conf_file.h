@@ -200,6 +200,8 @@ typedef struct {
 
 char *eg_conf_param(eg_conf_t *cf);
 char *eg_conf_parse(eg_conf_t *cf, eg_str_t *filename);
+char *eg_conf_parse_string(eg_conf_t *cf, eg_str_t *name,
+    eg_str_t *content);
 char *eg_conf_include(eg_conf_t *cf, eg_command_t *cmd, void *conf);
 eg_int_t eg_conf_full_name(eg_cycle_t *cycle, eg_str_t *name,
     eg_uint_t conf_prefix);

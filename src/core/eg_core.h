@@ -41,6 +41,7 @@ typedef void (*eg_connection_handler_pt)(eg_connection_t *c);
 #include <eg_log.h>
 #include <eg_palloc.h>
 #include <eg_array.h>
+#include <eg_regex.h>
 #include <eg_list.h>
 #include <eg_buf.h>
 #include <eg_file.h>

@@ -12,6 +12,7 @@ static eg_time_t  eg_time_cache;
 
 volatile eg_time_t  *eg_cached_time = &eg_time_cache;
 volatile eg_msec_t   eg_current_msec;
+time_t               eg_start_time;
 
 volatile eg_str_t    eg_cached_err_log_time;
 volatile eg_str_t    eg_cached_http_time;
@@ -45,6 +46,8 @@ eg_time_init(void)
     eg_cached_iso8601_time.data = cached_iso8601_time;
 
     eg_time_update();
+
+    eg_start_time = eg_time_cache.sec;
 }
 
 

@@ -27,6 +27,7 @@ u_char *eg_http_time(u_char *buf, time_t t);
 u_char *eg_iso8601_time(u_char *buf, time_t t);
 
 extern volatile eg_time_t  *eg_cached_time;
+extern time_t               eg_start_time;  /* when this daemon started */
 extern volatile eg_msec_t   eg_current_msec;
 
 /* "2026/11/26 03:38:24", local time, for the error log */

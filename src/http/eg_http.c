@@ -1,0 +1,450 @@
+/*
+ * The "http {}" block: creates the confs of every HTTP module at http,
+ * server and location level, parses the block, merges each level into
+ * the one below, lets modules hook into the phases, and turns the
+ * "listen" addresses into listening sockets.
+ */
+
+#include <eg_config.h>
+#include <eg_core.h>
+#include <eg_event.h>
+#include <eg_http.h>
+
+
+static char *eg_http_block(eg_conf_t *cf, eg_command_t *cmd, void *conf);
+static char *eg_http_merge_servers(eg_conf_t *cf,
+    eg_http_core_main_conf_t *cmcf, eg_http_module_t *module,
+    eg_uint_t ctx_index);
+static eg_int_t eg_http_init_phases(eg_conf_t *cf,
+    eg_http_core_main_conf_t *cmcf);
+static eg_int_t eg_http_optimize_servers(eg_conf_t *cf,
+    eg_http_core_main_conf_t *cmcf);
+
+
+eg_uint_t  eg_http_max_module;
+
+eg_http_body_filter_pt  eg_http_top_body_filter;
+
+eg_str_t  eg_http_html_type = eg_string("text/html; charset=utf-8");
+eg_str_t  eg_http_json_type = eg_string("application/json");
+eg_str_t  eg_http_text_type = eg_string("text/plain; charset=utf-8");
+
+
+static eg_command_t  eg_http_commands[] = {
+
+    { eg_string("http"),
+      EG_MAIN_CONF|EG_CONF_BLOCK|EG_CONF_NOARGS,
+      eg_http_block,
+      0,
+      0,
+      NULL },
+
+      eg_null_command
+};
+
+
+static eg_core_module_t  eg_http_module_ctx = {
+    eg_string("http"),
+    NULL,
+    NULL
+};
+
+
+eg_module_t  eg_http_module = {
+    EG_MODULE_V1,
+    "eg_http_module",
+    EG_CORE_MODULE,                     /* module type */
+    &eg_http_module_ctx,                /* module context */
+    eg_http_commands,                   /* module directives */
+    NULL,                               /* environment overrides */
+    NULL,                               /* init master */
+    NULL,                               /* init module */
+    NULL,                               /* init process */
+    NULL,                               /* exit process */
+    NULL                                /* exit master */
+};
+
+
+static char *
+eg_http_block(eg_conf_t *cf, eg_command_t *cmd, void *conf)
+{
+    char                       *rv;
+    eg_uint_t                   m, mi;
+    eg_conf_t                   pcf;
+    eg_module_t               **modules;
+    eg_http_module_t           *module;
+    eg_http_conf_ctx_t         *ctx;
+    eg_http_core_main_conf_t   *cmcf;
+
+    eg_unused(cmd);
+
+    if (*(eg_http_conf_ctx_t **) conf) {
+        return "is duplicate";
+    }
+
+    ctx = eg_pcalloc(cf->pool, sizeof(eg_http_conf_ctx_t));
+    if (ctx == NULL) {
+        return EG_CONF_ERROR;
+    }
+
+    *(eg_http_conf_ctx_t **) conf = ctx;
+
+    eg_http_max_module = eg_count_modules(cf->cycle, EG_HTTP_MODULE);
+
+    ctx->main_conf = eg_pcalloc(cf->pool,
+                                sizeof(void *) * eg_http_max_module);
+    ctx->srv_conf = eg_pcalloc(cf->pool,
+                               sizeof(void *) * eg_http_max_module);
+    ctx->loc_conf = eg_pcalloc(cf->pool,
+                               sizeof(void *) * eg_http_max_module);
+
+    if (ctx->main_conf == NULL || ctx->srv_conf == NULL
+        || ctx->loc_conf == NULL)
+    {
+        return EG_CONF_ERROR;
+    }
+
+    modules = cf->cycle->modules;
+
+    for (m = 0; m < cf->cycle->modules_n; m++) {
+        if (modules[m]->type != EG_HTTP_MODULE) {
+            continue;
+        }
+
+        module = modules[m]->ctx;
+        mi = modules[m]->ctx_index;
+
+        if (module->create_main_conf) {
+            ctx->main_conf[mi] = module->create_main_conf(cf);
+            if (ctx->main_conf[mi] == NULL) {
+                return EG_CONF_ERROR;
+            }
+        }
+
+        if (module->create_srv_conf) {
+            ctx->srv_conf[mi] = module->create_srv_conf(cf);
+            if (ctx->srv_conf[mi] == NULL) {
+                return EG_CONF_ERROR;
+            }
+        }
+
+        if (module->create_loc_conf) {
+            ctx->loc_conf[mi] = module->create_loc_conf(cf);
+            if (ctx->loc_conf[mi] == NULL) {
+                return EG_CONF_ERROR;
+            }
+        }
+    }
+
+    pcf = *cf;
+    cf->ctx = ctx;
+
+    for (m = 0; m < cf->cycle->modules_n; m++) {
+        if (modules[m]->type != EG_HTTP_MODULE) {
+            continue;
+        }
+
+        module = modules[m]->ctx;
+
+        if (module->preconfiguration) {
+            if (module->preconfiguration(cf) != EG_OK) {
+                return EG_CONF_ERROR;
+            }
+        }
+    }
+
+    cf->module_type = EG_HTTP_MODULE;
+    cf->cmd_type = EG_HTTP_MAIN_CONF;
+
+    rv = eg_conf_parse(cf, NULL);
+
+    if (rv != EG_CONF_OK) {
+        goto failed;
+    }
+
+    /* finish the main confs, then merge http -> server -> location */
+
+    cmcf = ctx->main_conf[eg_http_core_module.ctx_index];
+
+    for (m = 0; m < cf->cycle->modules_n; m++) {
+        if (modules[m]->type != EG_HTTP_MODULE) {
+            continue;
+        }
+
+        module = modules[m]->ctx;
+        mi = modules[m]->ctx_index;
+
+        if (eg_conf_env_apply(cf, modules[m], ctx->main_conf[mi])
+            != EG_CONF_OK)
+        {
+            rv = EG_CONF_ERROR;
+            goto failed;
+        }
+
+        if (module->init_main_conf) {
+            rv = module->init_main_conf(cf, ctx->main_conf[mi]);
+            if (rv != EG_CONF_OK) {
+                goto failed;
+            }
+        }
+
+        rv = eg_http_merge_servers(cf, cmcf, module, mi);
+        if (rv != EG_CONF_OK) {
+            goto failed;
+        }
+    }
+
+    if (eg_http_init_phases(cf, cmcf) != EG_OK) {
+        rv = EG_CONF_ERROR;
+        goto failed;
+    }
+
+    for (m = 0; m < cf->cycle->modules_n; m++) {
+        if (modules[m]->type != EG_HTTP_MODULE) {
+            continue;
+        }
+
+        module = modules[m]->ctx;
+
+        if (module->postconfiguration) {
+            if (module->postconfiguration(cf) != EG_OK) {
+                rv = EG_CONF_ERROR;
+                goto failed;
+            }
+        }
+    }
+
+    *cf = pcf;
+
+    if (eg_http_optimize_servers(cf, cmcf) != EG_OK) {
+        return EG_CONF_ERROR;
+    }
+
+    return EG_CONF_OK;
+
+failed:
+
+    *cf = pcf;
+
+    return rv;
+}
+
+
+static char *
+eg_http_merge_servers(eg_conf_t *cf, eg_http_core_main_conf_t *cmcf,
+    eg_http_module_t *module, eg_uint_t ctx_index)
+{
+    char                       *rv;
+    eg_uint_t                   s, l;
+    eg_http_conf_ctx_t         *ctx, saved;
+    eg_http_core_loc_conf_t   **clcfp;
+    eg_http_core_srv_conf_t   **cscfp;
+
+    cscfp = cmcf->servers.elts;
+    ctx = (eg_http_conf_ctx_t *) cf->ctx;
+    saved = *ctx;
+    rv = EG_CONF_OK;
+
+    for (s = 0; s < cmcf->servers.nelts; s++) {
+
+        /* http's server-level conf into each server */
+
+        ctx->srv_conf = cscfp[s]->ctx->srv_conf;
+
+        if (module->merge_srv_conf) {
+            rv = module->merge_srv_conf(cf, saved.srv_conf[ctx_index],
+                                        cscfp[s]->ctx->srv_conf[ctx_index]);
+            if (rv != EG_CONF_OK) {
+                goto done;
+            }
+        }
+
+        if (module->merge_loc_conf == NULL) {
+            continue;
+        }
+
+        /* http's location-level conf into the server's */
+
+        ctx->loc_conf = cscfp[s]->ctx->loc_conf;
+
+        rv = module->merge_loc_conf(cf, saved.loc_conf[ctx_index],
+                                    cscfp[s]->ctx->loc_conf[ctx_index]);
+        if (rv != EG_CONF_OK) {
+            goto done;
+        }
+
+        /* and the server's into each of its locations */
+
+        clcfp = cscfp[s]->locations.elts;
+
+        for (l = 0; l < cscfp[s]->locations.nelts; l++) {
+            ctx->loc_conf = clcfp[l]->loc_conf;
+
+            rv = module->merge_loc_conf(cf,
+                                        cscfp[s]->ctx->loc_conf[ctx_index],
+                                        clcfp[l]->loc_conf[ctx_index]);
+            if (rv != EG_CONF_OK) {
+                goto done;
+            }
+        }
+    }
+
+done:
+
+    *ctx = saved;
+
+    return rv;
+}
+
+
+static eg_int_t
+eg_http_init_phases(eg_conf_t *cf, eg_http_core_main_conf_t *cmcf)
+{
+    eg_uint_t  i;
+
+    for (i = 0; i < EG_HTTP_PHASES; i++) {
+        if (eg_array_init(&cmcf->phases[i].handlers, cf->pool, 2,
+                          sizeof(eg_http_handler_pt))
+            != EG_OK)
+        {
+            return EG_ERROR;
+        }
+    }
+
+    return EG_OK;
+}
+
+
+/*
+ * One listening socket per distinct address; servers that share an
+ * address share the socket and are told apart by the Host header.
+ */
+static eg_int_t
+eg_http_optimize_servers(eg_conf_t *cf, eg_http_core_main_conf_t *cmcf)
+{
+    eg_uint_t                  i, j, found;
+    eg_listening_t            *ls;
+    eg_http_listen_t          *lst;
+    eg_http_addr_conf_t       *addr, **addrs;
+    eg_http_core_srv_conf_t  **srv;
+
+    lst = cmcf->listen.elts;
+
+    addrs = eg_pcalloc(cf->pool,
+                       (cmcf->listen.nelts + 1) * sizeof(void *));
+    if (addrs == NULL) {
+        return EG_ERROR;
+    }
+
+    for (i = 0; i < cmcf->listen.nelts; i++) {
+
+        found = 0;
+
+        for (j = 0; j < i; j++) {
+
+            if (eg_cmp_sockaddr(&lst[i].sockaddr.sockaddr, lst[i].socklen,
+                                &lst[j].sockaddr.sockaddr, lst[j].socklen, 1)
+                != EG_OK)
+            {
+                /* a wildcard and an address on one port cannot both bind */
+
+                if (lst[i].sockaddr.sockaddr.sa_family
+                    == lst[j].sockaddr.sockaddr.sa_family
+                    && eg_inet_get_port(&lst[i].sockaddr.sockaddr)
+                       == eg_inet_get_port(&lst[j].sockaddr.sockaddr)
+                    && (eg_inet_wildcard(&lst[i].sockaddr.sockaddr)
+                        || eg_inet_wildcard(&lst[j].sockaddr.sockaddr)))
+                {
+                    eg_log_error(EG_LOG_EMERG, cf->log, 0,
+                                 "\"listen %s\" in %s:%lu conflicts with "
+                                 "\"listen %s\": use one address per port "
+                                 "or the wildcard alone",
+                                 lst[i].addr_text.data,
+                                 lst[i].server->file_name,
+                                 (unsigned long) lst[i].server->line,
+                                 lst[j].addr_text.data);
+                    return EG_ERROR;
+                }
+
+                continue;
+            }
+
+            found = 1;
+            addr = addrs[j];
+
+            if (lst[i].ssl != addr->ssl) {
+                eg_log_error(EG_LOG_EMERG, cf->log, 0,
+                             "\"listen %s\" has \"ssl\" in one server "
+                             "and not in another", lst[i].addr_text.data);
+                return EG_ERROR;
+            }
+
+            if (lst[i].default_server) {
+                if (addr->explicit_default) {
+                    eg_log_error(EG_LOG_EMERG, cf->log, 0,
+                                 "a duplicate default server for %s in "
+                                 "%s:%lu", lst[i].addr_text.data,
+                                 lst[i].server->file_name,
+                                 (unsigned long) lst[i].server->line);
+                    return EG_ERROR;
+                }
+
+                addr->default_server = lst[i].server;
+                addr->explicit_default = 1;
+            }
+
+            srv = eg_array_push(&addr->servers);
+            if (srv == NULL) {
+                return EG_ERROR;
+            }
+
+            *srv = lst[i].server;
+            addrs[i] = addr;
+            break;
+        }
+
+        if (found) {
+            continue;
+        }
+
+        addr = eg_pcalloc(cf->pool, sizeof(eg_http_addr_conf_t));
+        if (addr == NULL) {
+            return EG_ERROR;
+        }
+
+        if (eg_array_init(&addr->servers, cf->pool, 2, sizeof(void *))
+            != EG_OK)
+        {
+            return EG_ERROR;
+        }
+
+        srv = eg_array_push(&addr->servers);
+        if (srv == NULL) {
+            return EG_ERROR;
+        }
+
+        *srv = lst[i].server;
+        addr->default_server = lst[i].server;
+        addr->explicit_default = lst[i].default_server;
+        addr->ssl = lst[i].ssl;
+        addrs[i] = addr;
+
+        ls = eg_create_listening(cf, &lst[i].sockaddr.sockaddr,
+                                 lst[i].socklen, SOCK_STREAM);
+        if (ls == NULL) {
+            return EG_ERROR;
+        }
+
+        ls->handler = eg_http_init_connection;
+        ls->servers = addr;
+        ls->tag = &eg_http_module;
+        ls->backlog = lst[i].backlog;
+        ls->rcvbuf = lst[i].rcvbuf;
+        ls->sndbuf = lst[i].sndbuf;
+        ls->reuseport = lst[i].reuseport;
+        ls->ipv6only = lst[i].ipv6only;
+        ls->pool_size = 512;
+    }
+
+    return EG_OK;
+}
