@@ -19,11 +19,13 @@ static eg_int_t eg_http_init_phases(eg_conf_t *cf,
     eg_http_core_main_conf_t *cmcf);
 static eg_int_t eg_http_optimize_servers(eg_conf_t *cf,
     eg_http_core_main_conf_t *cmcf);
+static eg_int_t eg_http_init_module(eg_cycle_t *cycle);
 
 
 eg_uint_t  eg_http_max_module;
 
 eg_http_body_filter_pt  eg_http_top_body_filter;
+eg_http_stats_t         eg_http_stats;
 
 eg_str_t  eg_http_html_type = eg_string("text/html; charset=utf-8");
 eg_str_t  eg_http_json_type = eg_string("application/json");
@@ -58,7 +60,7 @@ eg_module_t  eg_http_module = {
     eg_http_commands,                   /* module directives */
     NULL,                               /* environment overrides */
     NULL,                               /* init master */
-    NULL,                               /* init module */
+    eg_http_init_module,                /* init module */
     NULL,                               /* init process */
     NULL,                               /* exit process */
     NULL                                /* exit master */
@@ -447,4 +449,71 @@ eg_http_optimize_servers(eg_conf_t *cf, eg_http_core_main_conf_t *cmcf)
     }
 
     return EG_OK;
+}
+
+
+/* the server's metrics: declared in the master, shared by every worker */
+static eg_int_t
+eg_http_init_module(eg_cycle_t *cycle)
+{
+    eg_metric_family_t  *conn;
+
+    static const double  buckets[] = {
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+        1, 2.5, 5, 10
+    };
+
+    eg_unused(cycle);
+
+    conn = eg_metrics_family(EG_METRIC_GAUGE, "engram_http_connections",
+                             "HTTP connections by state: active is all "
+                             "open ones, the others add up to it",
+                             "state", NULL, 0);
+
+    eg_http_stats.active = eg_metrics_series1(conn, "active");
+    eg_http_stats.reading = eg_metrics_series1(conn, "reading");
+    eg_http_stats.writing = eg_metrics_series1(conn, "writing");
+    eg_http_stats.waiting = eg_metrics_series1(conn, "waiting");
+
+    eg_http_stats.accepted = eg_metrics_series(
+        eg_metrics_family(EG_METRIC_COUNTER,
+                          "engram_http_connections_accepted_total",
+                          "HTTP connections accepted", NULL, NULL, 0),
+        NULL);
+
+    eg_http_stats.requests = eg_metrics_family(EG_METRIC_COUNTER,
+                                 "engram_http_requests_total",
+                                 "HTTP requests answered, by status code",
+                                 "code", NULL, 0);
+
+    eg_http_stats.duration = eg_metrics_series(
+        eg_metrics_family(EG_METRIC_HISTOGRAM,
+                          "engram_http_request_duration_seconds",
+                          "Time from the first byte of a request to the "
+                          "last byte of its response", NULL, buckets,
+                          eg_nelems(buckets)),
+        NULL);
+
+    return EG_OK;
+}
+
+
+void
+eg_http_stat_state(eg_http_connection_t *hc, eg_uint_t state)
+{
+    eg_metric_t  *m[4];
+
+    m[EG_HTTP_STAT_NONE] = NULL;
+    m[EG_HTTP_STAT_WAITING] = eg_http_stats.waiting;
+    m[EG_HTTP_STAT_READING] = eg_http_stats.reading;
+    m[EG_HTTP_STAT_WRITING] = eg_http_stats.writing;
+
+    if (hc->stat == state) {
+        return;
+    }
+
+    eg_metric_dec(m[hc->stat], 1);
+    eg_metric_inc(m[state], 1);
+
+    hc->stat = state;
 }

@@ -42,6 +42,29 @@ eg_table_elt_t *eg_http_add_header(eg_http_request_t *r, const char *name,
 eg_int_t eg_http_output(eg_http_request_t *r);
 const char *eg_http_status_text(eg_uint_t status);
 
+/*
+ * The server's own figures, in the shared registry: what stub_status
+ * shows, plus requests by status code and their duration.
+ */
+typedef struct {
+    eg_metric_t         *accepted;
+    eg_metric_t         *active;
+    eg_metric_t         *reading;
+    eg_metric_t         *writing;
+    eg_metric_t         *waiting;
+    eg_metric_family_t  *requests;      /* {code} */
+    eg_metric_t         *duration;
+} eg_http_stats_t;
+
+#define EG_HTTP_STAT_NONE     0
+#define EG_HTTP_STAT_WAITING  1
+#define EG_HTTP_STAT_READING  2
+#define EG_HTTP_STAT_WRITING  3
+
+void eg_http_stat_state(eg_http_connection_t *hc, eg_uint_t state);
+
+extern eg_http_stats_t  eg_http_stats;
+
 /* a module that changes a response body before it is sent (gzip) */
 typedef eg_int_t (*eg_http_body_filter_pt)(eg_http_request_t *r,
     eg_str_t *body);

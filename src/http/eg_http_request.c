@@ -40,6 +40,17 @@ static void eg_http_close_request(eg_http_request_t *r);
 static void eg_http_empty_handler(eg_event_t *wev);
 static u_char *eg_http_log_error(eg_log_t *log, u_char *buf, size_t len);
 
+
+static uint64_t
+eg_http_usec(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
 #define eg_http_core_srv_conf_of(c)                                          \
     ((eg_http_core_srv_conf_t *)                                             \
      ((eg_http_addr_conf_t *) ((eg_http_connection_t *) (c))->addr_conf)     \
@@ -62,6 +73,10 @@ eg_http_init_connection(eg_connection_t *c)
     hc->addr_conf = c->listening->servers;
     hc->connection = c;
     c->data = hc;
+
+    eg_metric_inc(eg_http_stats.accepted, 1);
+    eg_metric_inc(eg_http_stats.active, 1);
+    eg_http_stat_state(hc, EG_HTTP_STAT_WAITING);
 
     c->log->handler = eg_http_log_error;
     c->log->data = hc;
@@ -227,6 +242,9 @@ eg_http_create_request(eg_connection_t *c)
     r->headers_out.content_length_n = -1;
     r->method = EG_HTTP_UNKNOWN;
     r->start_msec = eg_current_msec;
+    r->start_usec = eg_http_usec();
+
+    eg_http_stat_state(hc, EG_HTTP_STAT_READING);
 
     hc->requests++;
     hc->request = r;
@@ -870,6 +888,8 @@ eg_http_process_request(eg_http_request_t *r)
         eg_event_del_timer(c->read);
     }
 
+    eg_http_stat_state(r->http_connection, EG_HTTP_STAT_WRITING);
+
     c->read->handler = eg_http_request_handler;
     c->write->handler = eg_http_request_handler;
     r->read_event_handler = eg_http_block_reading;
@@ -1122,6 +1142,7 @@ eg_http_set_keepalive(eg_http_request_t *r)
 
     c->idle = 1;
     eg_reusable_connection(c, 1);
+    eg_http_stat_state(hc, EG_HTTP_STAT_WAITING);
 
     eg_event_add_timer(rev, timeout);
 
@@ -1140,6 +1161,7 @@ eg_http_set_keepalive(eg_http_request_t *r)
 static void
 eg_http_run_log_phase(eg_http_request_t *r)
 {
+    char                        code[8];
     eg_uint_t                   i, n;
     eg_http_handler_pt         *h;
     eg_http_core_main_conf_t   *cmcf;
@@ -1149,6 +1171,15 @@ eg_http_run_log_phase(eg_http_request_t *r)
     }
 
     r->logged = 1;
+
+    if (r->headers_out.status) {
+        (void) snprintf(code, sizeof(code), "%03u",
+                        (unsigned) r->headers_out.status % 1000);
+
+        eg_metric_inc(eg_metrics_series1(eg_http_stats.requests, code), 1);
+        eg_metric_observe(eg_http_stats.duration,
+                          (double) (eg_http_usec() - r->start_usec) / 1e6);
+    }
 
     cmcf = eg_http_get_module_main_conf(r, eg_http_core_module);
 
@@ -1169,6 +1200,7 @@ eg_http_free_request(eg_http_request_t *r)
     pool = r->pool;
     r->pool = NULL;
     r->http_connection->request = NULL;
+    r->connection->data = r->http_connection;
 
     eg_destroy_pool(pool);
 }
@@ -1193,7 +1225,15 @@ eg_http_close_request(eg_http_request_t *r)
 void
 eg_http_close_connection(eg_connection_t *c)
 {
-    eg_pool_t  *pool;
+    eg_pool_t             *pool;
+    eg_http_connection_t  *hc;
+
+    hc = c->data;
+
+    if (hc && c->listening) {
+        eg_http_stat_state(hc, EG_HTTP_STAT_NONE);
+        eg_metric_dec(eg_http_stats.active, 1);
+    }
 
     c->destroyed = 1;
 

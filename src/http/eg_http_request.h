@@ -99,6 +99,7 @@ typedef struct {
     eg_buf_t            *buf;           /* client_header_buffer_size */
     eg_buf_t            *large;         /* for pipelined leftovers */
     eg_buf_t            *current;       /* where the next request is */
+    eg_uint_t            stat;          /* EG_HTTP_STAT_*, for metrics */
 } eg_http_connection_t;
 
 
@@ -121,6 +122,7 @@ struct eg_http_request_s {
     eg_http_headers_out_t    headers_out;
 
     eg_msec_t                start_msec;
+    uint64_t                 start_usec;    /* precise, for the histogram */
 
     eg_uint_t                method;
     eg_uint_t                http_version;

@@ -1,0 +1,608 @@
+/*
+ * Metrics registry in shared memory; see eg_metrics.h.
+ *
+ * The zone's root holds a list of families, each with a list of series.
+ * Lists only grow (a series is never freed while the zone lives), so a
+ * reader that walks them without the lock sees a consistent prefix; the
+ * lock serialises only the writers that append and the renderer, which
+ * wants one coherent view.
+ */
+
+#include <eg_config.h>
+#include <eg_core.h>
+
+
+#define EG_METRICS_DEFAULT_SIZE   (1024 * 1024)
+
+
+typedef struct {
+    eg_metric_family_t   *families;
+    eg_metric_family_t  **last;         /* where the next one goes */
+} eg_metrics_root_t;
+
+
+typedef struct {
+    size_t                size;
+} eg_metrics_conf_t;
+
+
+/* a two-pass writer: first count, then write exactly that much */
+typedef struct {
+    u_char               *p;
+    u_char               *last;
+    size_t                len;
+} eg_metrics_out_t;
+
+
+static void *eg_metrics_create_conf(eg_cycle_t *cycle);
+static char *eg_metrics_init_conf(eg_cycle_t *cycle, void *conf);
+static eg_int_t eg_metrics_init_zone(eg_shm_zone_t *zone, void *data);
+static u_char *eg_metrics_strdup(const char *s, size_t len);
+static void eg_metrics_print(eg_metrics_out_t *o, const char *fmt, ...)
+    EG_PRINTF(2, 3);
+static void eg_metrics_escape(eg_metrics_out_t *o, u_char *s, size_t len,
+    eg_uint_t quote);
+static void eg_metrics_render_all(eg_metrics_out_t *o);
+
+
+static eg_conf_num_bounds_t  eg_metrics_size_bounds = {
+    EG_SLAB_MIN_ZONE, 1024 * 1024 * 1024
+};
+
+
+static eg_command_t  eg_metrics_commands[] = {
+
+    { eg_string("metrics_zone_size"),
+      EG_MAIN_CONF|EG_DIRECT_CONF|EG_CONF_TAKE1,
+      eg_conf_set_size_slot,
+      0,
+      offsetof(eg_metrics_conf_t, size),
+      &eg_metrics_size_bounds },
+
+      eg_null_command
+};
+
+
+static eg_core_module_t  eg_metrics_module_ctx = {
+    eg_string("metrics"),
+    eg_metrics_create_conf,
+    eg_metrics_init_conf
+};
+
+
+eg_module_t  eg_metrics_module = {
+    EG_MODULE_V1,
+    "eg_metrics_module",
+    EG_CORE_MODULE,                     /* module type */
+    &eg_metrics_module_ctx,             /* module context */
+    eg_metrics_commands,                /* module directives */
+    NULL,                               /* environment overrides */
+    NULL,                               /* init master */
+    NULL,                               /* init module */
+    NULL,                               /* init process */
+    NULL,                               /* exit process */
+    NULL                                /* exit master */
+};
+
+
+eg_slab_pool_t  *eg_metrics_pool;
+
+
+static void *
+eg_metrics_create_conf(eg_cycle_t *cycle)
+{
+    eg_metrics_conf_t  *mcf;
+
+    mcf = eg_palloc(cycle->pool, sizeof(eg_metrics_conf_t));
+    if (mcf == NULL) {
+        return NULL;
+    }
+
+    mcf->size = EG_CONF_UNSET_SIZE;
+
+    return mcf;
+}
+
+
+static char *
+eg_metrics_init_conf(eg_cycle_t *cycle, void *conf)
+{
+    eg_metrics_conf_t  *mcf = conf;
+
+    eg_str_t        name;
+    eg_conf_t       cf;
+    eg_shm_zone_t  *zone;
+
+    eg_conf_init_size_value(mcf->size, EG_METRICS_DEFAULT_SIZE);
+
+    eg_memzero(&cf, sizeof(eg_conf_t));
+    cf.cycle = cycle;
+    cf.pool = cycle->pool;
+    cf.log = cycle->log;
+
+    eg_str_set(&name, "engram_metrics");
+
+    zone = eg_shared_memory_add(&cf, &name, mcf->size, &eg_metrics_module);
+    if (zone == NULL) {
+        return EG_CONF_ERROR;
+    }
+
+    zone->init = eg_metrics_init_zone;
+
+    return EG_CONF_OK;
+}
+
+
+static eg_int_t
+eg_metrics_init_zone(eg_shm_zone_t *zone, void *data)
+{
+    eg_slab_pool_t     *pool;
+    eg_metrics_root_t  *root;
+
+    pool = (eg_slab_pool_t *) zone->shm.addr;
+
+    if (data) {
+        /* kept across the reload: the families and counts go on */
+        zone->data = data;
+        eg_metrics_pool = pool;
+        return EG_OK;
+    }
+
+    root = eg_slab_calloc(pool, sizeof(eg_metrics_root_t));
+    if (root == NULL) {
+        return EG_ERROR;
+    }
+
+    root->families = NULL;
+    root->last = &root->families;
+
+    pool->data = root;
+    zone->data = root;
+    eg_metrics_pool = pool;
+
+    return EG_OK;
+}
+
+
+static u_char *
+eg_metrics_strdup(const char *s, size_t len)
+{
+    u_char  *p;
+
+    p = eg_slab_alloc_locked(eg_metrics_pool, len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    eg_memcpy(p, s, len);
+    p[len] = '\0';
+
+    return p;
+}
+
+
+eg_metric_family_t *
+eg_metrics_family(eg_uint_t type, const char *name, const char *help,
+    const char *labels, const double *buckets, eg_uint_t nbuckets)
+{
+    const char          *p, *comma;
+    eg_uint_t            i;
+    eg_metric_t         *m;
+    eg_metric_family_t  *f;
+    eg_metrics_root_t   *root;
+
+    if (eg_metrics_pool == NULL || nbuckets > EG_METRIC_MAX_BUCKETS) {
+        return NULL;
+    }
+
+    root = eg_metrics_pool->data;
+
+    eg_shmtx_lock(&eg_metrics_pool->mutex);
+
+    for (f = root->families; f; f = f->next) {
+        if (eg_strcmp(f->name, name) == 0) {
+            goto done;      /* declared by an earlier cycle */
+        }
+    }
+
+    f = eg_slab_calloc_locked(eg_metrics_pool, sizeof(eg_metric_family_t));
+    if (f == NULL) {
+        goto done;
+    }
+
+    f->type = type;
+    f->name = eg_metrics_strdup(name, strlen(name));
+    f->help = eg_metrics_strdup(help, strlen(help));
+
+    if (f->name == NULL || f->help == NULL) {
+        f = NULL;
+        goto done;
+    }
+
+    for (p = labels; p && *p && f->nlabels < EG_METRIC_MAX_LABELS; ) {
+        comma = strchr(p, ',');
+
+        if (comma == NULL) {
+            comma = p + strlen(p);
+        }
+
+        f->label_names[f->nlabels] = eg_metrics_strdup(p,
+                                                      (size_t) (comma - p));
+        if (f->label_names[f->nlabels] == NULL) {
+            f = NULL;
+            goto done;
+        }
+
+        f->nlabels++;
+        p = *comma ? comma + 1 : comma;
+    }
+
+    for (i = 0; i < nbuckets; i++) {
+        f->bounds[i] = buckets[i];
+    }
+
+    f->nbuckets = nbuckets;
+
+    if (f->nlabels == 0) {
+        /* the one series a family without labels has, present from 0 */
+
+        m = eg_slab_calloc_locked(eg_metrics_pool, sizeof(eg_metric_t));
+        if (m == NULL) {
+            f = NULL;
+            goto done;
+        }
+
+        m->family = f;
+        m->labels = (u_char *) "";
+
+        if (type == EG_METRIC_HISTOGRAM) {
+            m->buckets = eg_slab_calloc_locked(eg_metrics_pool,
+                                       (nbuckets + 1) * sizeof(uint64_t));
+            if (m->buckets == NULL) {
+                f = NULL;
+                goto done;
+            }
+        }
+
+        f->series = m;
+        f->nseries = 1;
+    }
+
+    *root->last = f;
+    root->last = &f->next;
+
+done:
+
+    eg_shmtx_unlock(&eg_metrics_pool->mutex);
+
+    return f;
+}
+
+
+eg_metric_t *
+eg_metrics_series(eg_metric_family_t *f, eg_str_t *values)
+{
+    u_char             buf[512];
+    eg_uint_t          i;
+    eg_metric_t       *m, **mp;
+    eg_metrics_out_t   o;
+
+    if (f == NULL) {
+        return NULL;
+    }
+
+    if (f->nlabels == 0) {
+        return f->series;
+    }
+
+    /* render the labels once; that string is the series' identity */
+
+    o.p = buf;
+    o.last = buf + sizeof(buf);
+    o.len = 0;
+
+    for (i = 0; i < f->nlabels; i++) {
+        eg_metrics_print(&o, "%s%s=\"", i ? "," : "",
+                         (char *) f->label_names[i]);
+        eg_metrics_escape(&o, values[i].data, values[i].len, 1);
+        eg_metrics_print(&o, "\"");
+    }
+
+    if (o.len >= sizeof(buf)) {
+        return NULL;
+    }
+
+    /* the common case, a series seen before, needs no lock */
+
+    for (m = __atomic_load_n(&f->series, __ATOMIC_ACQUIRE);
+         m;
+         m = __atomic_load_n(&m->next, __ATOMIC_ACQUIRE))
+    {
+        if (m->labels_len == o.len && eg_memcmp(m->labels, buf, o.len) == 0)
+        {
+            return m;
+        }
+    }
+
+    eg_shmtx_lock(&eg_metrics_pool->mutex);
+
+    for (mp = &f->series; *mp; mp = &(*mp)->next) {
+        m = *mp;
+
+        if (m->labels_len == o.len && eg_memcmp(m->labels, buf, o.len) == 0)
+        {
+            goto done;
+        }
+    }
+
+    m = eg_slab_calloc_locked(eg_metrics_pool, sizeof(eg_metric_t));
+    if (m == NULL) {
+        goto done;
+    }
+
+    m->family = f;
+    m->labels = eg_metrics_strdup((char *) buf, o.len);
+    m->labels_len = o.len;
+
+    if (m->labels == NULL) {
+        eg_slab_free_locked(eg_metrics_pool, m);
+        m = NULL;
+        goto done;
+    }
+
+    if (f->type == EG_METRIC_HISTOGRAM) {
+        m->buckets = eg_slab_calloc_locked(eg_metrics_pool,
+                                      (f->nbuckets + 1) * sizeof(uint64_t));
+        if (m->buckets == NULL) {
+            eg_slab_free_locked(eg_metrics_pool, m->labels);
+            eg_slab_free_locked(eg_metrics_pool, m);
+            m = NULL;
+            goto done;
+        }
+    }
+
+    /* fully built before it becomes visible to lock-free readers */
+    __atomic_store_n(mp, m, __ATOMIC_RELEASE);
+    f->nseries++;
+
+done:
+
+    eg_shmtx_unlock(&eg_metrics_pool->mutex);
+
+    return m;
+}
+
+
+eg_metric_t *
+eg_metrics_series1(eg_metric_family_t *f, const char *value)
+{
+    eg_str_t  v;
+
+    v.data = (u_char *) value;
+    v.len = strlen(value);
+
+    return eg_metrics_series(f, &v);
+}
+
+
+void
+eg_metric_observe(eg_metric_t *m, double v)
+{
+    double               sum;
+    uint64_t             old, new;
+    eg_uint_t            i;
+    eg_metric_family_t  *f;
+
+    if (m == NULL) {
+        return;
+    }
+
+    f = m->family;
+
+    for (i = 0; i < f->nbuckets; i++) {
+        if (v <= f->bounds[i]) {
+            break;
+        }
+    }
+
+    (void) __atomic_fetch_add(&m->buckets[i], 1, __ATOMIC_RELAXED);
+
+    /* the sum is a double: add it with a compare-and-swap loop */
+
+    old = __atomic_load_n(&m->sum, __ATOMIC_RELAXED);
+
+    do {
+        eg_memcpy(&sum, &old, sizeof(double));
+        sum += v;
+        eg_memcpy(&new, &sum, sizeof(double));
+    } while (!__atomic_compare_exchange_n(&m->sum, &old, new, 1,
+                                          __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+
+    (void) __atomic_fetch_add(&m->value, 1, __ATOMIC_RELAXED);
+}
+
+
+static void
+eg_metrics_print(eg_metrics_out_t *o, const char *fmt, ...)
+{
+    int       n;
+    size_t    room;
+    va_list   args;
+
+    room = (o->p && o->p < o->last) ? (size_t) (o->last - o->p) : 0;
+
+    va_start(args, fmt);
+    n = vsnprintf(room ? (char *) o->p : NULL, room, fmt, args);
+    va_end(args);
+
+    if (n < 0) {
+        return;
+    }
+
+    o->len += (size_t) n;
+
+    if (o->p) {
+        o->p += eg_min((size_t) n, room);
+    }
+}
+
+
+/* HELP text escapes \ and newline; label values " as well */
+static void
+eg_metrics_escape(eg_metrics_out_t *o, u_char *s, size_t len, eg_uint_t quote)
+{
+    u_char  *last;
+
+    for (last = s + len; s < last; s++) {
+        if (*s == '\\') {
+            eg_metrics_print(o, "\\\\");
+
+        } else if (*s == '\n') {
+            eg_metrics_print(o, "\\n");
+
+        } else if (*s == '"' && quote) {
+            eg_metrics_print(o, "\\\"");
+
+        } else {
+            eg_metrics_print(o, "%c", *s);
+        }
+    }
+}
+
+
+static void
+eg_metrics_labels(eg_metrics_out_t *o, eg_metric_t *m, const char *le)
+{
+    if (m->labels_len == 0 && le == NULL) {
+        return;
+    }
+
+    eg_metrics_print(o, "{%s%s", (char *) m->labels,
+                     (m->labels_len && le) ? "," : "");
+
+    if (le) {
+        eg_metrics_print(o, "le=\"%s\"", le);
+    }
+
+    eg_metrics_print(o, "}");
+}
+
+
+static void
+eg_metrics_render_all(eg_metrics_out_t *o)
+{
+    char                 le[32];
+    double               sum;
+    uint64_t             bits, cum;
+    eg_uint_t            i;
+    eg_metric_t         *m;
+    eg_metric_family_t  *f;
+    eg_metrics_root_t   *root;
+
+    static const char   *types[] = { "", "counter", "gauge", "histogram" };
+
+    root = eg_metrics_pool->data;
+
+    for (f = root->families; f; f = f->next) {
+
+        eg_metrics_print(o, "# HELP %s ", (char *) f->name);
+        eg_metrics_escape(o, f->help, eg_strlen(f->help), 0);
+        eg_metrics_print(o, "\n# TYPE %s %s\n", (char *) f->name,
+                         types[f->type]);
+
+        for (m = f->series; m; m = m->next) {
+
+            if (f->type != EG_METRIC_HISTOGRAM) {
+                eg_metrics_print(o, "%s", (char *) f->name);
+                eg_metrics_labels(o, m, NULL);
+                eg_metrics_print(o, " %lld\n", (long long)
+                                 __atomic_load_n(&m->value,
+                                                 __ATOMIC_RELAXED));
+                continue;
+            }
+
+            /* buckets are cumulative in the exposition format */
+
+            cum = 0;
+
+            for (i = 0; i <= f->nbuckets; i++) {
+                cum += __atomic_load_n(&m->buckets[i], __ATOMIC_RELAXED);
+
+                if (i < f->nbuckets) {
+                    (void) snprintf(le, sizeof(le), "%g", f->bounds[i]);
+
+                } else {
+                    (void) snprintf(le, sizeof(le), "+Inf");
+                }
+
+                eg_metrics_print(o, "%s_bucket", (char *) f->name);
+                eg_metrics_labels(o, m, le);
+                eg_metrics_print(o, " %llu\n", (unsigned long long) cum);
+            }
+
+            bits = __atomic_load_n(&m->sum, __ATOMIC_RELAXED);
+            eg_memcpy(&sum, &bits, sizeof(double));
+
+            eg_metrics_print(o, "%s_sum", (char *) f->name);
+            eg_metrics_labels(o, m, NULL);
+            eg_metrics_print(o, " %.9g\n", sum);
+
+            eg_metrics_print(o, "%s_count", (char *) f->name);
+            eg_metrics_labels(o, m, NULL);
+            eg_metrics_print(o, " %llu\n", (unsigned long long) cum);
+        }
+    }
+}
+
+
+eg_int_t
+eg_metrics_render(eg_pool_t *pool, eg_str_t *out, eg_str_t *extra)
+{
+    size_t            len;
+    eg_metrics_out_t  o;
+
+    if (eg_metrics_pool == NULL) {
+        eg_str_null(out);
+        return EG_ERROR;
+    }
+
+    eg_shmtx_lock(&eg_metrics_pool->mutex);
+
+    /*
+     * Measure, then write into memory of exactly that size.  A counter
+     * can grow a digit between the passes; the slack covers that.
+     */
+
+    o.p = NULL;
+    o.last = NULL;
+    o.len = 0;
+
+    eg_metrics_render_all(&o);
+
+    len = o.len + 64 + (extra ? extra->len : 0);
+
+    o.p = eg_pnalloc(pool, len + 1);
+    if (o.p == NULL) {
+        eg_shmtx_unlock(&eg_metrics_pool->mutex);
+        return EG_ERROR;
+    }
+
+    out->data = o.p;
+    o.last = o.p + len + 1;
+    o.len = 0;
+
+    eg_metrics_render_all(&o);
+
+    eg_shmtx_unlock(&eg_metrics_pool->mutex);
+
+    if (extra && extra->len && o.p < o.last) {
+        len = eg_min(extra->len, (size_t) (o.last - o.p - 1));
+        eg_memcpy(o.p, extra->data, len);
+        o.p += len;
+    }
+
+    out->len = (size_t) (o.p - out->data);
+
+    return EG_OK;
+}
