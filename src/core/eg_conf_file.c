@@ -35,6 +35,7 @@ static eg_int_t eg_conf_check_args(eg_conf_t *cf, eg_command_t *cmd);
 static char *eg_conf_call(eg_conf_t *cf, eg_command_t *cmd, void *conf);
 static eg_int_t eg_conf_read_file(eg_conf_t *cf, eg_str_t *name,
     eg_buf_t *b);
+static int eg_conf_glob_error(const char *path, int err);
 
 
 static eg_command_t  eg_conf_commands[] = {
@@ -452,7 +453,9 @@ eg_conf_read_token(eg_conf_t *cf)
                     return EG_ERROR;
                 }
 
-                if (*p == '\\' && p + 1 < last) {
+                /* an escaped NUL is still a NUL: refused below */
+
+                if (*p == '\\' && p + 1 < last && p[1] != '\0') {
                     if (p[1] == '\n') {
                         cf->conf_file->line++;
                     }
@@ -507,7 +510,11 @@ eg_conf_read_token(eg_conf_t *cf)
             while (p < last) {
                 ch = *p;
 
-                if (ch == '\\' && p + 1 < last) {
+                if (ch == '\\' && p + 1 < last && p[1] != '\0') {
+                    if (p[1] == '\n') {
+                        cf->conf_file->line++;
+                    }
+
                     escaped = 1;
                     p += 2;
                     continue;
@@ -917,7 +924,7 @@ eg_conf_include(eg_conf_t *cf, eg_command_t *cmd, void *conf)
 
     eg_memzero(&gl, sizeof(glob_t));
 
-    rc = glob((char *) file.data, GLOB_ERR, NULL, &gl);
+    rc = glob((char *) file.data, 0, eg_conf_glob_error, &gl);
 
     if (rc == GLOB_NOMATCH) {
         /* as nginx: a pattern that matches nothing is not an error */
@@ -954,6 +961,19 @@ eg_conf_include(eg_conf_t *cf, eg_command_t *cmd, void *conf)
     globfree(&gl);
 
     return rv;
+}
+
+
+/*
+ * A directory of the pattern that does not exist matches nothing, as in
+ * nginx; any other error (an unreadable directory) stops the glob.
+ */
+static int
+eg_conf_glob_error(const char *path, int err)
+{
+    eg_unused(path);
+
+    return err != ENOENT;
 }
 
 

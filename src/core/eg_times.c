@@ -17,10 +17,12 @@ time_t               eg_start_time;
 volatile eg_str_t    eg_cached_err_log_time;
 volatile eg_str_t    eg_cached_http_time;
 volatile eg_str_t    eg_cached_iso8601_time;
+volatile eg_str_t    eg_cached_http_log_time;
 
 static u_char  cached_err_log_time[EG_ERR_LOG_TIME_LEN + 1];
 static u_char  cached_http_time[EG_HTTP_TIME_LEN + 1];
 static u_char  cached_iso8601_time[EG_ISO8601_TIME_LEN + 1];
+static u_char  cached_http_log_time[EG_HTTP_LOG_TIME_LEN + 1];
 
 static time_t  cached_second = (time_t) -1;
 
@@ -40,10 +42,12 @@ eg_time_init(void)
     eg_cached_err_log_time.len = EG_ERR_LOG_TIME_LEN;
     eg_cached_http_time.len = EG_HTTP_TIME_LEN;
     eg_cached_iso8601_time.len = EG_ISO8601_TIME_LEN;
+    eg_cached_http_log_time.len = EG_HTTP_LOG_TIME_LEN;
 
     eg_cached_err_log_time.data = cached_err_log_time;
     eg_cached_http_time.data = cached_http_time;
     eg_cached_iso8601_time.data = cached_iso8601_time;
+    eg_cached_http_log_time.data = cached_http_log_time;
 
     eg_time_update();
 
@@ -98,6 +102,16 @@ eg_time_update(void)
                     eg_tm_year(&tm), eg_tm_2(tm.tm_mon + 1),
                     eg_tm_2(tm.tm_mday), eg_tm_2(tm.tm_hour),
                     eg_tm_2(tm.tm_min), eg_tm_2(tm.tm_sec));
+
+    (void) snprintf((char *) cached_http_log_time,
+                    sizeof(cached_http_log_time),
+                    "%02u/%s/%04u:%02u:%02u:%02u %c%02u%02u",
+                    eg_tm_2(tm.tm_mday), months[tm.tm_mon % 12],
+                    eg_tm_year(&tm), eg_tm_2(tm.tm_hour),
+                    eg_tm_2(tm.tm_min), eg_tm_2(tm.tm_sec),
+                    tm.tm_gmtoff < 0 ? '-' : '+',
+                    eg_tm_2(eg_abs(tm.tm_gmtoff) / 3600),
+                    eg_tm_2(eg_abs(tm.tm_gmtoff) % 3600 / 60));
 }
 
 

@@ -36,6 +36,8 @@ extern volatile eg_str_t    eg_cached_err_log_time;
 extern volatile eg_str_t    eg_cached_http_time;
 /* "2026-11-26T03:38:24Z" */
 extern volatile eg_str_t    eg_cached_iso8601_time;
+/* "26/Nov/2026:03:38:24 +0000", local time, for access logs */
+extern volatile eg_str_t    eg_cached_http_log_time;
 
 #define eg_time()           eg_cached_time->sec
 #define eg_timeofday()      (eg_time_t *) eg_cached_time
@@ -43,5 +45,6 @@ extern volatile eg_str_t    eg_cached_iso8601_time;
 #define EG_HTTP_TIME_LEN    (sizeof("Mon, 28 Sep 1970 06:00:00 GMT") - 1)
 #define EG_ISO8601_TIME_LEN (sizeof("1970-09-28T06:00:00Z") - 1)
 #define EG_ERR_LOG_TIME_LEN (sizeof("1970/09/28 12:00:00") - 1)
+#define EG_HTTP_LOG_TIME_LEN (sizeof("28/Sep/1970:12:00:00 +0600") - 1)
 
 #endif /* EG_TIMES_H_INCLUDED */
