@@ -50,6 +50,7 @@ typedef void (*eg_connection_handler_pt)(eg_connection_t *c);
 #include <eg_shm.h>
 #include <eg_slab.h>
 #include <eg_metrics.h>
+#include <eg_membership.h>
 #include <eg_module.h>
 #include <eg_conf_file.h>
 #include <eg_connection.h>
