@@ -26,23 +26,13 @@ typedef struct {
 } eg_metrics_conf_t;
 
 
-/* a two-pass writer: first count, then write exactly that much */
-typedef struct {
-    u_char               *p;
-    u_char               *last;
-    size_t                len;
-} eg_metrics_out_t;
-
-
 static void *eg_metrics_create_conf(eg_cycle_t *cycle);
 static char *eg_metrics_init_conf(eg_cycle_t *cycle, void *conf);
 static eg_int_t eg_metrics_init_zone(eg_shm_zone_t *zone, void *data);
 static u_char *eg_metrics_strdup(const char *s, size_t len);
-static void eg_metrics_print(eg_metrics_out_t *o, const char *fmt, ...)
-    EG_PRINTF(2, 3);
-static void eg_metrics_escape(eg_metrics_out_t *o, u_char *s, size_t len,
+static void eg_metrics_escape(eg_writer_t *o, u_char *s, size_t len,
     eg_uint_t quote);
-static void eg_metrics_render_all(eg_metrics_out_t *o);
+static void eg_metrics_render_all(eg_writer_t *o);
 
 
 static eg_conf_num_bounds_t  eg_metrics_size_bounds = {
@@ -285,7 +275,7 @@ eg_metrics_series(eg_metric_family_t *f, eg_str_t *values)
     u_char             buf[512];
     eg_uint_t          i;
     eg_metric_t       *m, **mp;
-    eg_metrics_out_t   o;
+    eg_writer_t   o;
 
     if (f == NULL) {
         return NULL;
@@ -302,10 +292,10 @@ eg_metrics_series(eg_metric_family_t *f, eg_str_t *values)
     o.len = 0;
 
     for (i = 0; i < f->nlabels; i++) {
-        eg_metrics_print(&o, "%s%s=\"", i ? "," : "",
+        eg_writer_printf(&o, "%s%s=\"", i ? "," : "",
                          (char *) f->label_names[i]);
         eg_metrics_escape(&o, values[i].data, values[i].len, 1);
-        eg_metrics_print(&o, "\"");
+        eg_writer_printf(&o, "\"");
     }
 
     if (o.len >= sizeof(buf)) {
@@ -423,74 +413,49 @@ eg_metric_observe(eg_metric_t *m, double v)
 }
 
 
-static void
-eg_metrics_print(eg_metrics_out_t *o, const char *fmt, ...)
-{
-    int       n;
-    size_t    room;
-    va_list   args;
-
-    room = (o->p && o->p < o->last) ? (size_t) (o->last - o->p) : 0;
-
-    va_start(args, fmt);
-    n = vsnprintf(room ? (char *) o->p : NULL, room, fmt, args);
-    va_end(args);
-
-    if (n < 0) {
-        return;
-    }
-
-    o->len += (size_t) n;
-
-    if (o->p) {
-        o->p += eg_min((size_t) n, room);
-    }
-}
-
-
 /* HELP text escapes \ and newline; label values " as well */
 static void
-eg_metrics_escape(eg_metrics_out_t *o, u_char *s, size_t len, eg_uint_t quote)
+eg_metrics_escape(eg_writer_t *o, u_char *s, size_t len, eg_uint_t quote)
 {
     u_char  *last;
 
     for (last = s + len; s < last; s++) {
         if (*s == '\\') {
-            eg_metrics_print(o, "\\\\");
+            eg_writer_printf(o, "\\\\");
 
         } else if (*s == '\n') {
-            eg_metrics_print(o, "\\n");
+            eg_writer_printf(o, "\\n");
 
         } else if (*s == '"' && quote) {
-            eg_metrics_print(o, "\\\"");
+            eg_writer_printf(o, "\\\"");
 
         } else {
-            eg_metrics_print(o, "%c", *s);
+            eg_writer_printf(o, "%c", *s);
         }
     }
 }
 
 
 static void
-eg_metrics_labels(eg_metrics_out_t *o, eg_metric_t *m, const char *le)
+eg_metrics_labels(eg_writer_t *o, eg_metric_t *m, const char *le)
 {
     if (m->labels_len == 0 && le == NULL) {
         return;
     }
 
-    eg_metrics_print(o, "{%s%s", (char *) m->labels,
+    eg_writer_printf(o, "{%s%s", (char *) m->labels,
                      (m->labels_len && le) ? "," : "");
 
     if (le) {
-        eg_metrics_print(o, "le=\"%s\"", le);
+        eg_writer_printf(o, "le=\"%s\"", le);
     }
 
-    eg_metrics_print(o, "}");
+    eg_writer_printf(o, "}");
 }
 
 
 static void
-eg_metrics_render_all(eg_metrics_out_t *o)
+eg_metrics_render_all(eg_writer_t *o)
 {
     char                 le[32];
     double               sum;
@@ -506,17 +471,17 @@ eg_metrics_render_all(eg_metrics_out_t *o)
 
     for (f = root->families; f; f = f->next) {
 
-        eg_metrics_print(o, "# HELP %s ", (char *) f->name);
+        eg_writer_printf(o, "# HELP %s ", (char *) f->name);
         eg_metrics_escape(o, f->help, eg_strlen(f->help), 0);
-        eg_metrics_print(o, "\n# TYPE %s %s\n", (char *) f->name,
+        eg_writer_printf(o, "\n# TYPE %s %s\n", (char *) f->name,
                          types[f->type]);
 
         for (m = f->series; m; m = m->next) {
 
             if (f->type != EG_METRIC_HISTOGRAM) {
-                eg_metrics_print(o, "%s", (char *) f->name);
+                eg_writer_printf(o, "%s", (char *) f->name);
                 eg_metrics_labels(o, m, NULL);
-                eg_metrics_print(o, " %lld\n", (long long)
+                eg_writer_printf(o, " %lld\n", (long long)
                                  __atomic_load_n(&m->value,
                                                  __ATOMIC_RELAXED));
                 continue;
@@ -536,21 +501,21 @@ eg_metrics_render_all(eg_metrics_out_t *o)
                     (void) snprintf(le, sizeof(le), "+Inf");
                 }
 
-                eg_metrics_print(o, "%s_bucket", (char *) f->name);
+                eg_writer_printf(o, "%s_bucket", (char *) f->name);
                 eg_metrics_labels(o, m, le);
-                eg_metrics_print(o, " %llu\n", (unsigned long long) cum);
+                eg_writer_printf(o, " %llu\n", (unsigned long long) cum);
             }
 
             bits = __atomic_load_n(&m->sum, __ATOMIC_RELAXED);
             eg_memcpy(&sum, &bits, sizeof(double));
 
-            eg_metrics_print(o, "%s_sum", (char *) f->name);
+            eg_writer_printf(o, "%s_sum", (char *) f->name);
             eg_metrics_labels(o, m, NULL);
-            eg_metrics_print(o, " %.9g\n", sum);
+            eg_writer_printf(o, " %.9g\n", sum);
 
-            eg_metrics_print(o, "%s_count", (char *) f->name);
+            eg_writer_printf(o, "%s_count", (char *) f->name);
             eg_metrics_labels(o, m, NULL);
-            eg_metrics_print(o, " %llu\n", (unsigned long long) cum);
+            eg_writer_printf(o, " %llu\n", (unsigned long long) cum);
         }
     }
 }
@@ -560,7 +525,7 @@ eg_int_t
 eg_metrics_render(eg_pool_t *pool, eg_str_t *out, eg_str_t *extra)
 {
     size_t            len;
-    eg_metrics_out_t  o;
+    eg_writer_t  o;
 
     if (eg_metrics_pool == NULL) {
         eg_str_null(out);

@@ -443,3 +443,74 @@ eg_slprintf(u_char *buf, u_char *last, const char *fmt, ...)
 
     return p;
 }
+
+
+void
+eg_writer_printf(eg_writer_t *w, const char *fmt, ...)
+{
+    int       n;
+    size_t    room;
+    va_list   args;
+
+    room = (w->p && w->p < w->last) ? (size_t) (w->last - w->p) : 0;
+
+    va_start(args, fmt);
+    n = vsnprintf(room ? (char *) w->p : NULL, room, fmt, args);
+    va_end(args);
+
+    if (n < 0) {
+        return;
+    }
+
+    w->len += (size_t) n;
+
+    if (w->p) {
+        /* on truncation stop at the end; the caller sized it wrong */
+        w->p += eg_min((size_t) n, room ? room - 1 : 0);
+    }
+}
+
+
+void
+eg_writer_write(eg_writer_t *w, const u_char *data, size_t len)
+{
+    size_t  n;
+
+    w->len += len;
+
+    if (w->p == NULL) {
+        return;
+    }
+
+    n = eg_min(len, (size_t) (w->last - w->p));
+
+    if (n) {
+        eg_memcpy(w->p, data, n);
+        w->p += n;
+    }
+}
+
+
+void
+eg_writer_html(eg_writer_t *w, const u_char *data, size_t len)
+{
+    const u_char  *last, *start;
+
+    start = data;
+
+    for (last = data + len; data < last; data++) {
+        switch (*data) {
+        case '<':
+        case '>':
+        case '&':
+        case '"':
+        case '\'':
+            eg_writer_write(w, start, (size_t) (data - start));
+            eg_writer_printf(w, "&#%d;", *data);
+            start = data + 1;
+            break;
+        }
+    }
+
+    eg_writer_write(w, start, (size_t) (last - start));
+}

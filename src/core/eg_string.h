@@ -81,4 +81,21 @@ u_char *eg_slprintf(u_char *buf, u_char *last, const char *fmt, ...)
 u_char *eg_vslprintf(u_char *buf, u_char *last, const char *fmt,
     va_list args);
 
+
+/*
+ * A writer that renders twice with the same code: first with p == NULL to
+ * measure, then into memory of exactly that size.  Status handlers use it
+ * to render from a snapshot without guessing buffer sizes.
+ */
+typedef struct {
+    u_char      *p;         /* where the next byte goes; NULL: measuring */
+    u_char      *last;      /* end of the memory */
+    size_t       len;       /* bytes rendered so far */
+} eg_writer_t;
+
+void eg_writer_printf(eg_writer_t *w, const char *fmt, ...) EG_PRINTF(2, 3);
+void eg_writer_write(eg_writer_t *w, const u_char *data, size_t len);
+/* text made safe for HTML element content and attribute values */
+void eg_writer_html(eg_writer_t *w, const u_char *data, size_t len);
+
 #endif /* EG_STRING_H_INCLUDED */

@@ -14,7 +14,7 @@
 #include <eg_core.h>
 #include <eg_event.h>
 #include <eg_http.h>
-#include <jansson.h>
+#include <eg_http_cluster_module.h>
 
 
 #define EG_HTTP_CLUSTER_MAX_TAG_FILTERS  8
@@ -514,6 +514,32 @@ failed:
 }
 
 
+/* the discovery health document; the caller owns the reference */
+json_t *
+eg_http_cluster_discovery_json(void)
+{
+    json_t  *root;
+
+    root = eg_discovery_health ? eg_discovery_health((eg_cycle_t *) eg_cycle)
+                               : NULL;
+
+    if (root) {
+        return root;
+    }
+
+    /* single-node mode: nothing to discover, and nothing wrong */
+
+    return json_pack("{s:b, s:n, s:i, s:i, s:n, s:n, s:[]}",
+                     "enabled", 0,
+                     "method",
+                     "seeds_reachable", 0,
+                     "seeds_total", 0,
+                     "last_discovery",
+                     "next_refresh",
+                     "methods");
+}
+
+
 static eg_int_t
 eg_http_discovery_health_handler(eg_http_request_t *r)
 {
@@ -529,22 +555,9 @@ eg_http_discovery_health_handler(eg_http_request_t *r)
         return EG_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    root = eg_discovery_health ? eg_discovery_health((eg_cycle_t *) eg_cycle)
-                               : NULL;
-
+    root = eg_http_cluster_discovery_json();
     if (root == NULL) {
-        /* single-node mode: nothing to discover, and nothing wrong */
-        root = json_pack("{s:b, s:n, s:i, s:i, s:n, s:n, s:[]}",
-                         "enabled", 0,
-                         "method",
-                         "seeds_reachable", 0,
-                         "seeds_total", 0,
-                         "last_discovery",
-                         "next_refresh",
-                         "methods");
-        if (root == NULL) {
-            return EG_HTTP_INTERNAL_SERVER_ERROR;
-        }
+        return EG_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     rc = eg_http_send_json(r, EG_HTTP_OK, root, filter.pretty);
