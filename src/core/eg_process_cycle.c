@@ -72,7 +72,7 @@ eg_master_process_cycle(eg_cycle_t *cycle)
 {
     int                delay, sigio;
     sigset_t           set;
-    eg_uint_t          live;
+    eg_uint_t          live, first;
     eg_cycle_t        *new_cycle, *old_cycle;
     struct itimerval   itv;
     eg_core_conf_t    *ccf;
@@ -109,6 +109,13 @@ eg_master_process_cycle(eg_cycle_t *cycle)
     sigio = 0;
     live = 1;
 
+    /*
+     * A signal that came between eg_init_signals() and the block above
+     * (the pid file exists by then) has only set its flag: the first pass
+     * acts on it instead of sleeping until some other signal comes.
+     */
+    first = 1;
+
     for ( ;; ) {
         if (delay) {
             if (eg_sigalrm) {
@@ -128,7 +135,12 @@ eg_master_process_cycle(eg_cycle_t *cycle)
             }
         }
 
-        sigsuspend(&set);
+        if (first) {
+            first = 0;
+
+        } else {
+            sigsuspend(&set);
+        }
 
         eg_time_update();
 
@@ -754,6 +766,15 @@ eg_process_init(eg_cycle_t *cycle, eg_uint_t type)
             eg_log_error(EG_LOG_EMERG, cycle->log, eg_errno,
                          "fcntl() of the signal pipe failed");
             exit(2);
+        }
+
+        /*
+         * A signal caught before the pipe existed (signals are unblocked
+         * above; a single process never blocks them) has only set its
+         * flag: wake the event loop for it, or it would sleep through it.
+         */
+        if (eg_quit || eg_terminate || eg_reopen || eg_reconfigure) {
+            (void) !write(eg_signal_pipe[1], "", 1);
         }
     }
 

@@ -30,6 +30,7 @@ static char       *eg_signal;
 int
 main(int argc, char *const *argv)
 {
+    int               rc;
     eg_log_t         *log;
     eg_cycle_t       *cycle, init_cycle;
     eg_core_conf_t   *ccf;
@@ -98,8 +99,11 @@ main(int argc, char *const *argv)
                           EG_STR_ARG(init_cycle.conf_file));
         }
 
+        eg_destroy_pool(init_cycle.pool);
         return 1;
     }
+
+    /* -t and -s end here: free what they built, as LeakSanitizer wants */
 
     if (eg_test_config) {
         if (!eg_quiet_mode) {
@@ -111,11 +115,17 @@ main(int argc, char *const *argv)
             eg_dump_config_files(cycle);
         }
 
+        eg_destroy_pool(cycle->pool);
+        eg_destroy_pool(init_cycle.pool);
         return 0;
     }
 
     if (eg_signal) {
-        return (int) eg_signal_process(cycle, eg_signal);
+        rc = (int) eg_signal_process(cycle, eg_signal);
+
+        eg_destroy_pool(cycle->pool);
+        eg_destroy_pool(init_cycle.pool);
+        return rc;
     }
 
     eg_cycle = cycle;

@@ -106,6 +106,10 @@ eg_http_send_response(eg_http_request_t *r, eg_uint_t status,
     no_body = (status == EG_HTTP_NO_CONTENT
                || status == EG_HTTP_NOT_MODIFIED);
 
+    if (content_type) {
+        r->headers_out.content_type = *content_type;
+    }
+
     if (eg_http_top_body_filter && status == EG_HTTP_OK && b.len) {
         if (eg_http_top_body_filter(r, &b) != EG_OK) {
             return EG_ERROR;
