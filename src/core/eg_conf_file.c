@@ -655,7 +655,9 @@ eg_conf_handler(eg_conf_t *cf, eg_int_t last)
                 return EG_ERROR;
             }
 
-            if (eg_conf_env_overrides(modules[i], name)) {
+            if (!(cmd->type & EG_CONF_BLOCK)
+                && eg_conf_env_overrides(modules[i], name))
+            {
                 /* the environment wins; its value is applied later */
                 return EG_OK;
             }

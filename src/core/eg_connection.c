@@ -52,9 +52,46 @@ eg_create_listening(eg_conf_t *cf, struct sockaddr *sa, socklen_t socklen,
     ls->sndbuf = -1;
     ls->ipv6only = 1;
     ls->pool_size = 1024;
-    ls->logp = cf->cycle->log;
+    ls->logp = &cf->cycle->new_log;
 
     return ls;
+}
+
+
+/*
+ * "reuseport": a socket per worker, so that the kernel spreads new
+ * connections across workers instead of waking them all for each one.
+ */
+eg_int_t
+eg_clone_listening(eg_cycle_t *cycle, eg_uint_t workers)
+{
+    eg_uint_t        i, n, w;
+    eg_listening_t  *ls, *copy;
+
+    n = cycle->listening.nelts;
+
+    for (i = 0; i < n; i++) {
+        ls = (eg_listening_t *) cycle->listening.elts + i;
+
+        if (!ls->reuseport || ls->worker != 0) {
+            continue;
+        }
+
+        for (w = 1; w < workers; w++) {
+            copy = eg_array_push(&cycle->listening);
+            if (copy == NULL) {
+                return EG_ERROR;
+            }
+
+            /* the push may have moved the array */
+            ls = (eg_listening_t *) cycle->listening.elts + i;
+
+            *copy = *ls;
+            copy->worker = w;
+        }
+    }
+
+    return EG_OK;
 }
 
 

@@ -40,6 +40,8 @@ struct eg_listening_s {
     eg_log_t                 *logp;
     size_t                    pool_size;    /* of each connection's pool */
 
+    eg_uint_t                 worker;       /* owner, for reuseport */
+
     eg_listening_t           *previous;     /* this socket, old cycle */
     eg_connection_t          *connection;   /* in a worker's event loop */
 
@@ -93,12 +95,14 @@ struct eg_connection_s {
     unsigned                  reusable:1;   /* may be closed for room */
     unsigned                  close:1;      /* close at the next chance */
     unsigned                  tcp_nodelay:1;
+    unsigned                  ssl_failed:1; /* the TLS handshake did */
 };
 
 
 eg_listening_t *eg_create_listening(eg_conf_t *cf, struct sockaddr *sa,
     socklen_t socklen, int type);
 eg_int_t eg_set_inherited_sockets(eg_cycle_t *cycle);
+eg_int_t eg_clone_listening(eg_cycle_t *cycle, eg_uint_t workers);
 eg_int_t eg_open_listening_sockets(eg_cycle_t *cycle);
 void eg_configure_listening_sockets(eg_cycle_t *cycle);
 void eg_close_listening_sockets(eg_cycle_t *cycle);

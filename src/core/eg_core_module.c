@@ -210,7 +210,13 @@ eg_set_user(eg_conf_t *cf, eg_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
+    if (ccf->username) {
+        return "is duplicate";
+    }
+
     if (geteuid() != 0) {
+        ccf->username = "";     /* seen, for the duplicate check */
+
         eg_conf_log_error(EG_LOG_WARN, cf, 0,
                           "the \"user\" directive makes sense only "
                           "if the master process runs with super-user "

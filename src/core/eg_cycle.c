@@ -41,6 +41,7 @@ eg_init_cycle(eg_cycle_t *old_cycle)
     eg_conf_t            conf;
     eg_pool_t           *pool;
     eg_cycle_t          *cycle;
+    eg_core_conf_t      *ccf;
     eg_core_module_t    *module;
 
     eg_time_update();
@@ -211,6 +212,15 @@ eg_init_cycle(eg_cycle_t *old_cycle)
 
     if (eg_process == EG_PROCESS_SIGNALLER) {
         return cycle;
+    }
+
+    ccf = (eg_core_conf_t *) eg_get_conf(cycle->conf_ctx, eg_core_module);
+
+    if (ccf->master
+        && eg_clone_listening(cycle, (eg_uint_t) ccf->worker_processes)
+           != EG_OK)
+    {
+        goto failed;
     }
 
     if (eg_log_open_default(cycle) != EG_OK) {
@@ -404,7 +414,8 @@ eg_cycle_keep_listening(eg_cycle_t *cycle, eg_cycle_t *old_cycle)
         for (i = 0; i < old_cycle->listening.nelts; i++) {
 
             if (ls[i].ignore || ls[i].remain || ls[i].fd == -1
-                || ls[i].type != nls[n].type)
+                || ls[i].type != nls[n].type
+                || ls[i].worker != nls[n].worker)
             {
                 continue;
             }

@@ -177,6 +177,15 @@ eg_parse_url(eg_pool_t *pool, eg_url_t *u, eg_str_t *text,
         } else if (!eg_valid_hostname(host.data, host.len)) {
             u->err = "invalid host name";
             return EG_ERROR;
+
+        } else if (eg_atoi(host.data, host.len) != EG_ERROR) {
+            /*
+             * All digits: no host name, but a port out of range
+             * ("70000") that getaddrinfo() would take for an address.
+             */
+            u->err = (flags & EG_URL_HOST_OPTIONAL) && colon == NULL
+                     ? "invalid port" : "invalid host name";
+            return EG_ERROR;
         }
     }
 

@@ -23,12 +23,14 @@ typedef struct {
 
 typedef struct {
     size_t                size;
+    eg_shm_zone_t        *zone;
 } eg_metrics_conf_t;
 
 
 static void *eg_metrics_create_conf(eg_cycle_t *cycle);
 static char *eg_metrics_init_conf(eg_cycle_t *cycle, void *conf);
 static eg_int_t eg_metrics_init_zone(eg_shm_zone_t *zone, void *data);
+static eg_int_t eg_metrics_init_cycle(eg_cycle_t *cycle);
 static u_char *eg_metrics_strdup(const char *s, size_t len);
 static void eg_metrics_escape(eg_writer_t *o, u_char *s, size_t len,
     eg_uint_t quote);
@@ -68,8 +70,8 @@ eg_module_t  eg_metrics_module = {
     eg_metrics_commands,                /* module directives */
     NULL,                               /* environment overrides */
     NULL,                               /* init master */
-    NULL,                               /* init module */
-    NULL,                               /* init process */
+    eg_metrics_init_cycle,              /* init module */
+    eg_metrics_init_cycle,              /* init process */
     NULL,                               /* exit process */
     NULL                                /* exit master */
 };
@@ -118,8 +120,28 @@ eg_metrics_init_conf(eg_cycle_t *cycle, void *conf)
     }
 
     zone->init = eg_metrics_init_zone;
+    mcf->zone = zone;
 
     return EG_CONF_OK;
+}
+
+
+/*
+ * The registry of this cycle, for the master's modules (init_module) and
+ * for each new process (init_process): a process-wide pointer must never
+ * outlive the cycle it came from, such as one that failed to load.
+ */
+static eg_int_t
+eg_metrics_init_cycle(eg_cycle_t *cycle)
+{
+    eg_metrics_conf_t  *mcf;
+
+    mcf = (eg_metrics_conf_t *) eg_get_conf(cycle->conf_ctx,
+                                            eg_metrics_module);
+
+    eg_metrics_pool = (eg_slab_pool_t *) mcf->zone->shm.addr;
+
+    return EG_OK;
 }
 
 
@@ -134,7 +156,6 @@ eg_metrics_init_zone(eg_shm_zone_t *zone, void *data)
     if (data) {
         /* kept across the reload: the families and counts go on */
         zone->data = data;
-        eg_metrics_pool = pool;
         return EG_OK;
     }
 
@@ -148,7 +169,6 @@ eg_metrics_init_zone(eg_shm_zone_t *zone, void *data)
 
     pool->data = root;
     zone->data = root;
-    eg_metrics_pool = pool;
 
     return EG_OK;
 }

@@ -401,7 +401,9 @@ eg_event_core_init_conf(eg_cycle_t *cycle, void *conf)
 static eg_int_t
 eg_event_module_init(eg_cycle_t *cycle)
 {
+    eg_uint_t         limit;
     struct rlimit     rlmt;
+    eg_core_conf_t   *ccf;
     eg_event_conf_t  *ecf;
 
     ecf = eg_event_get_conf(cycle->conf_ctx, eg_event_core_module);
@@ -411,14 +413,19 @@ eg_event_module_init(eg_cycle_t *cycle)
                      "using the \"%s\" event method", ecf->name);
     }
 
-    if (getrlimit(RLIMIT_NOFILE, &rlmt) == 0
-        && rlmt.rlim_cur != RLIM_INFINITY
-        && ecf->connections > (eg_uint_t) rlmt.rlim_cur)
-    {
+    ccf = (eg_core_conf_t *) eg_get_conf(cycle->conf_ctx, eg_core_module);
+
+    limit = (ccf->rlimit_nofile != EG_CONF_UNSET)
+            ? (eg_uint_t) ccf->rlimit_nofile
+            : (getrlimit(RLIMIT_NOFILE, &rlmt) == 0
+               && rlmt.rlim_cur != RLIM_INFINITY)
+              ? (eg_uint_t) rlmt.rlim_cur : 0;
+
+    if (limit && ecf->connections > limit) {
         eg_log_error(EG_LOG_WARN, cycle->log, 0,
                      "%lu worker_connections exceed open file resource "
                      "limit: %lu", (unsigned long) ecf->connections,
-                     (unsigned long) rlmt.rlim_cur);
+                     (unsigned long) limit);
     }
 
     return EG_OK;
@@ -575,6 +582,13 @@ eg_event_listen_start(eg_cycle_t *cycle)
         if (ls[i].fd == -1 || ls[i].module_only || ls[i].ignore
             || ls[i].type != SOCK_STREAM)
         {
+            continue;
+        }
+
+        if (ls[i].reuseport && ls[i].worker != eg_worker
+            && eg_process == EG_PROCESS_WORKER)
+        {
+            /* another worker's socket: the kernel balances between them */
             continue;
         }
 

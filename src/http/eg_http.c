@@ -61,7 +61,7 @@ eg_module_t  eg_http_module = {
     NULL,                               /* environment overrides */
     NULL,                               /* init master */
     eg_http_init_module,                /* init module */
-    NULL,                               /* init process */
+    eg_http_init_module,                /* init process */
     NULL,                               /* exit process */
     NULL                                /* exit master */
 };
@@ -140,6 +140,9 @@ eg_http_block(eg_conf_t *cf, eg_command_t *cmd, void *conf)
 
     pcf = *cf;
     cf->ctx = ctx;
+
+    /* filters chain themselves in postconfiguration: start anew */
+    eg_http_top_body_filter = NULL;
 
     for (m = 0; m < cf->cycle->modules_n; m++) {
         if (modules[m]->type != EG_HTTP_MODULE) {
@@ -374,10 +377,36 @@ eg_http_optimize_servers(eg_conf_t *cf, eg_http_core_main_conf_t *cmcf)
             found = 1;
             addr = addrs[j];
 
+            if (lst[i].bind_opts) {
+                if (lst[j].bind_opts || addr->bind_opts) {
+                    eg_log_error(EG_LOG_EMERG, cf->log, 0,
+                                 "duplicate listen options for %s in "
+                                 "%s:%lu: give them in one server only",
+                                 lst[i].addr_text.data,
+                                 lst[i].server->file_name,
+                                 (unsigned long) lst[i].server->line);
+                    return EG_ERROR;
+                }
+
+                /* the options of the later listen apply to the socket */
+
+                ls = (eg_listening_t *) cf->cycle->listening.elts
+                     + addr->ls_index;
+
+                addr->bind_opts = 1;
+                ls->backlog = lst[i].backlog;
+                ls->rcvbuf = lst[i].rcvbuf;
+                ls->sndbuf = lst[i].sndbuf;
+                ls->reuseport = lst[i].reuseport;
+                ls->ipv6only = lst[i].ipv6only;
+            }
+
             if (lst[i].ssl != addr->ssl) {
                 eg_log_error(EG_LOG_EMERG, cf->log, 0,
-                             "\"listen %s\" has \"ssl\" in one server "
-                             "and not in another", lst[i].addr_text.data);
+                             "\"listen %s\" in %s:%lu has \"ssl\" in "
+                             "one server and not in another",
+                             lst[i].addr_text.data, lst[i].server->file_name,
+                             (unsigned long) lst[i].server->line);
                 return EG_ERROR;
             }
 
@@ -446,13 +475,21 @@ eg_http_optimize_servers(eg_conf_t *cf, eg_http_core_main_conf_t *cmcf)
         ls->reuseport = lst[i].reuseport;
         ls->ipv6only = lst[i].ipv6only;
         ls->pool_size = 512;
+
+        /* an index: the array of sockets may move as it grows */
+        addr->ls_index = cf->cycle->listening.nelts - 1;
+        addr->bind_opts = lst[i].bind_opts;
     }
 
     return EG_OK;
 }
 
 
-/* the server's metrics: declared in the master, shared by every worker */
+/*
+ * The server's metrics: declared in the master, shared by every worker.
+ * Each process looks them up again when it starts: a failed reload may
+ * have left the master's pointers aimed at a zone that was thrown away.
+ */
 static eg_int_t
 eg_http_init_module(eg_cycle_t *cycle)
 {

@@ -509,6 +509,7 @@ eg_http_core_listen(eg_conf_t *cf, eg_command_t *cmd, void *conf)
         if (eg_str_eq(&value[i], "reuseport")) {
 #if (EG_HAVE_REUSEPORT)
             lst.reuseport = 1;
+            lst.bind_opts = 1;
             continue;
 #else
             eg_conf_log_error(EG_LOG_EMERG, cf, 0,
@@ -517,6 +518,8 @@ eg_http_core_listen(eg_conf_t *cf, eg_command_t *cmd, void *conf)
             return EG_CONF_ERROR;
 #endif
         }
+
+        lst.bind_opts = 1;
 
         if (eg_strncmp(value[i].data, "backlog=", 8) == 0) {
             n = eg_atoi(value[i].data + 8, value[i].len - 8);
@@ -780,6 +783,7 @@ eg_http_core_location(eg_conf_t *cf, eg_command_t *cmd, void *dummy)
     for (i = 0; i < cscf->locations.nelts; i++) {
         if (clcfp[i]->exact_match == clcf->exact_match
             && (clcfp[i]->regex == NULL) == (clcf->regex == NULL)
+            && clcfp[i]->regex_caseless == clcf->regex_caseless
             && clcfp[i]->name.len == clcf->name.len
             && eg_memcmp(clcfp[i]->name.data, clcf->name.data,
                          clcf->name.len) == 0)

@@ -86,6 +86,7 @@ typedef struct {
     unsigned                  ssl:1;
     unsigned                  reuseport:1;
     unsigned                  ipv6only:1;
+    unsigned                  bind_opts:1;  /* socket options were given */
 } eg_http_listen_t;
 
 
@@ -93,8 +94,10 @@ typedef struct {
 typedef struct {
     eg_http_core_srv_conf_t  *default_server;
     eg_array_t                servers;      /* eg_http_core_srv_conf_t * */
+    eg_uint_t                 ls_index;     /* in cycle->listening */
     unsigned                  ssl:1;
     unsigned                  explicit_default:1;
+    unsigned                  bind_opts:1;
 } eg_http_addr_conf_t;
 
 

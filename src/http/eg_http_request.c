@@ -16,8 +16,16 @@
 #include <eg_event.h>
 #include <eg_http.h>
 
+#if (EG_HTTP_SSL)
+#include <eg_http_ssl_module.h>
+#endif
+
 
 static void eg_http_wait_request_handler(eg_event_t *ev);
+#if (EG_HTTP_SSL)
+static void eg_http_ssl_handshake(eg_event_t *rev);
+static void eg_http_ssl_handshake_done(eg_connection_t *c);
+#endif
 static eg_http_request_t *eg_http_create_request(eg_connection_t *c);
 static void eg_http_process_request_line(eg_event_t *rev);
 static void eg_http_process_request_headers(eg_event_t *rev);
@@ -88,6 +96,21 @@ eg_http_init_connection(eg_connection_t *c)
 
     cscf = eg_http_core_srv_conf_of(hc);
 
+#if (EG_HTTP_SSL)
+    if (((eg_http_addr_conf_t *) hc->addr_conf)->ssl) {
+        if (eg_ssl_create_connection(eg_http_ssl_server(cscf), c) != EG_OK)
+        {
+            eg_http_close_connection(c);
+            return;
+        }
+
+        c->log->action = "SSL handshaking";
+        ((eg_ssl_connection_t *) c->ssl)->handler =
+                                                eg_http_ssl_handshake_done;
+        rev->handler = eg_http_ssl_handshake;
+    }
+#endif
+
     eg_event_add_timer(rev, cscf->client_header_timeout);
     eg_reusable_connection(c, 1);
 
@@ -96,6 +119,66 @@ eg_http_init_connection(eg_connection_t *c)
         return;
     }
 }
+
+
+#if (EG_HTTP_SSL)
+
+/* the first bytes of a TLS connection: start the handshake */
+static void
+eg_http_ssl_handshake(eg_event_t *rev)
+{
+    eg_int_t          rc;
+    eg_connection_t  *c;
+
+    c = rev->data;
+
+    if (rev->timedout) {
+        eg_log_error(EG_LOG_INFO, c->log, EG_ETIMEDOUT,
+                     "client timed out in SSL handshake");
+        eg_http_close_connection(c);
+        return;
+    }
+
+    if (c->close) {
+        eg_http_close_connection(c);
+        return;
+    }
+
+    rc = eg_ssl_handshake(c);
+
+    if (rc == EG_AGAIN) {
+        return;     /* eg_ssl_handshake() waits and calls back */
+    }
+
+    if (rc == EG_ERROR) {
+        c->ssl_failed = 1;
+    }
+
+    eg_http_ssl_handshake_done(c);
+}
+
+
+static void
+eg_http_ssl_handshake_done(eg_connection_t *c)
+{
+    eg_event_t  *rev;
+
+    if (c->ssl_failed) {
+        eg_http_close_connection(c);
+        return;
+    }
+
+    c->log->action = "waiting for request";
+
+    rev = c->read;
+    rev->handler = eg_http_wait_request_handler;
+    c->write->handler = eg_http_empty_handler;
+
+    /* the client's first request may be in OpenSSL's buffer already */
+    eg_http_wait_request_handler(rev);
+}
+
+#endif
 
 
 /* an idle connection: the first request, or the next on a keep-alive one */
@@ -1234,6 +1317,12 @@ eg_http_close_connection(eg_connection_t *c)
         eg_http_stat_state(hc, EG_HTTP_STAT_NONE);
         eg_metric_dec(eg_http_stats.active, 1);
     }
+
+#if (EG_HTTP_SSL)
+    if (c->ssl) {
+        eg_ssl_shutdown(c);
+    }
+#endif
 
     c->destroyed = 1;
 

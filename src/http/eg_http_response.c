@@ -118,6 +118,15 @@ eg_http_send_response(eg_http_request_t *r, eg_uint_t status,
 
     clcf = eg_http_get_module_loc_conf(r, eg_http_core_module);
 
+    /* say "close" when this will be the connection's last response */
+
+    if (r->keepalive
+        && (eg_exiting || clcf->keepalive_timeout == 0
+            || r->http_connection->requests >= clcf->keepalive_requests))
+    {
+        r->keepalive = 0;
+    }
+
     r->headers_out.content_length_n = (off_t) b.len;
 
     /* the size of the header: fixed lines, then the extra headers */
@@ -211,6 +220,21 @@ eg_http_output(eg_http_request_t *r)
     while (r->nout) {
         iov = r->out[0].iov_len ? &r->out[0] : &r->out[1];
 
+        if (c->ssl) {
+            /* TLS writes one buffer at a time */
+            n = c->send(c, iov->iov_base, iov->iov_len);
+
+            if (n == EG_AGAIN) {
+                return EG_AGAIN;
+            }
+
+            if (n == EG_ERROR) {
+                return EG_ERROR;
+            }
+
+            goto sent;
+        }
+
         n = writev(c->fd, iov, (int) (r->nout - (iov - r->out)));
 
         if (n == -1) {
@@ -231,8 +255,11 @@ eg_http_output(eg_http_request_t *r)
             return EG_ERROR;
         }
 
-        sent = (size_t) n;
         c->sent += n;
+
+    sent:
+
+        sent = (size_t) n;
         r->bytes_sent += n;
 
         /* consume what went out from the front of the vector */
