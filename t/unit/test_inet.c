@@ -188,17 +188,34 @@ START_TEST(parse_url_reads_a_port_alone_when_the_host_is_optional)
 END_TEST
 
 
-START_TEST(parse_url_takes_a_number_alone_as_a_host_otherwise)
+START_TEST(parse_url_refuses_a_number_alone_as_a_host)
 {
     eg_url_t  u;
 
     ck_assert_int_eq(eg_unit_url(&u, "8081", 0, 0), EG_ERROR);
     ck_assert_str_eq(u.err, "no port");
 
+    /* getaddrinfo() would read "8081" as the address 0.0.31.145 */
     ck_assert_int_eq(eg_unit_url(&u, "8081", 5, EG_URL_PORT_OPTIONAL),
-                     EG_OK);
-    eg_unit_assert_str_eq(&u.host, "8081");
-    ck_assert_uint_eq(u.port, 5);
+                     EG_ERROR);
+    ck_assert_str_eq(u.err, "invalid host name");
+}
+END_TEST
+
+
+START_TEST(parse_url_refuses_a_port_out_of_range_alone)
+{
+    eg_url_t  u;
+
+    ck_assert_int_eq(eg_unit_url(&u, "70000", 5,
+                                 EG_URL_HOST_OPTIONAL|EG_URL_PORT_OPTIONAL),
+                     EG_ERROR);
+    ck_assert_str_eq(u.err, "invalid port");
+
+    ck_assert_int_eq(eg_unit_url(&u, "0", 5,
+                                 EG_URL_HOST_OPTIONAL|EG_URL_PORT_OPTIONAL),
+                     EG_ERROR);
+    ck_assert_str_eq(u.err, "invalid port");
 }
 END_TEST
 
@@ -919,7 +936,8 @@ eg_unit_inet_suite(void)
                    parse_url_takes_bracketed_ipv6_without_port_when_optional);
     tcase_add_test(tc, parse_url_reads_a_wildcard_host);
     tcase_add_test(tc, parse_url_reads_a_port_alone_when_the_host_is_optional);
-    tcase_add_test(tc, parse_url_takes_a_number_alone_as_a_host_otherwise);
+    tcase_add_test(tc, parse_url_refuses_a_number_alone_as_a_host);
+    tcase_add_test(tc, parse_url_refuses_a_port_out_of_range_alone);
     tcase_add_test(tc,
                    parse_url_reads_an_empty_host_as_wildcard_when_optional);
     tcase_add_test(tc, parse_url_refuses_an_empty_host_otherwise);
