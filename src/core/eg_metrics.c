@@ -35,6 +35,7 @@ static u_char *eg_metrics_strdup(const char *s, size_t len);
 static void eg_metrics_escape(eg_writer_t *o, u_char *s, size_t len,
     eg_uint_t quote);
 static void eg_metrics_render_all(eg_writer_t *o);
+static void eg_metrics_family_header(eg_writer_t *w, eg_metric_family_t *f);
 
 
 static eg_conf_num_bounds_t  eg_metrics_size_bounds = {
@@ -191,12 +192,26 @@ eg_metrics_strdup(const char *s, size_t len)
 }
 
 
+static void
+eg_metrics_family_header(eg_writer_t *w, eg_metric_family_t *f)
+{
+    static const char   *types[] = { "", "counter", "gauge", "histogram" };
+
+    eg_writer_printf(w, "# HELP %s ", (char *) f->name);
+    eg_metrics_escape(w, f->help, eg_strlen(f->help), 0);
+    eg_writer_printf(w, "\n# TYPE %s %s\n", (char *) f->name,
+                     types[f->type]);
+}
+
+
 eg_metric_family_t *
 eg_metrics_family(eg_uint_t type, const char *name, const char *help,
     const char *labels, const double *buckets, eg_uint_t nbuckets)
 {
+    char                 buf[32];
     const char          *p, *comma;
     eg_uint_t            i;
+    eg_writer_t          w;
     eg_metric_t         *m;
     eg_metric_family_t  *f;
     eg_metrics_root_t   *root;
@@ -247,11 +262,40 @@ eg_metrics_family(eg_uint_t type, const char *name, const char *help,
         p = *comma ? comma + 1 : comma;
     }
 
-    for (i = 0; i < nbuckets; i++) {
-        f->bounds[i] = buckets[i];
+    for (i = 0; i <= nbuckets; i++) {
+        if (i < nbuckets) {
+            f->bounds[i] = buckets[i];
+            (void) snprintf(buf, sizeof(buf), "%g", buckets[i]);
+
+        } else {
+            (void) snprintf(buf, sizeof(buf), "+Inf");
+        }
+
+        f->le[i] = eg_metrics_strdup(buf, strlen(buf));
+        if (f->le[i] == NULL) {
+            f = NULL;
+            goto done;
+        }
     }
 
     f->nbuckets = nbuckets;
+
+    /* the HELP and TYPE lines never change: render them once */
+
+    eg_memzero(&w, sizeof(eg_writer_t));
+    eg_metrics_family_header(&w, f);
+
+    f->header = eg_slab_alloc_locked(eg_metrics_pool, w.len + 1);
+    if (f->header == NULL) {
+        f = NULL;
+        goto done;
+    }
+
+    f->header_len = w.len;
+    w.p = f->header;
+    w.last = f->header + w.len + 1;
+    w.len = 0;
+    eg_metrics_family_header(&w, f);
 
     if (f->nlabels == 0) {
         /* the one series a family without labels has, present from 0 */
@@ -437,47 +481,59 @@ eg_metric_observe(eg_metric_t *m, double v)
 static void
 eg_metrics_escape(eg_writer_t *o, u_char *s, size_t len, eg_uint_t quote)
 {
-    u_char  *last;
+    u_char  *last, *start;
+
+    start = s;
 
     for (last = s + len; s < last; s++) {
-        if (*s == '\\') {
-            eg_writer_printf(o, "\\\\");
+        if (*s != '\\' && *s != '\n' && !(*s == '"' && quote)) {
+            continue;
+        }
 
-        } else if (*s == '\n') {
-            eg_writer_printf(o, "\\n");
+        eg_writer_write(o, start, (size_t) (s - start));
 
-        } else if (*s == '"' && quote) {
-            eg_writer_printf(o, "\\\"");
+        if (*s == '\n') {
+            eg_writer_lit(o, "\\n");
 
         } else {
-            eg_writer_printf(o, "%c", *s);
+            eg_writer_lit(o, "\\");
+            eg_writer_write(o, s, 1);
         }
+
+        start = s + 1;
     }
+
+    eg_writer_write(o, start, (size_t) (last - start));
 }
 
 
 static void
-eg_metrics_labels(eg_writer_t *o, eg_metric_t *m, const char *le)
+eg_metrics_labels(eg_writer_t *o, eg_metric_t *m, u_char *le)
 {
     if (m->labels_len == 0 && le == NULL) {
         return;
     }
 
-    eg_writer_printf(o, "{%s%s", (char *) m->labels,
-                     (m->labels_len && le) ? "," : "");
+    eg_writer_lit(o, "{");
+    eg_writer_write(o, m->labels, m->labels_len);
 
     if (le) {
-        eg_writer_printf(o, "le=\"%s\"", le);
+        if (m->labels_len) {
+            eg_writer_lit(o, ",");
+        }
+
+        eg_writer_lit(o, "le=\"");
+        eg_writer_str(o, le);
+        eg_writer_lit(o, "\"");
     }
 
-    eg_writer_printf(o, "}");
+    eg_writer_lit(o, "}");
 }
 
 
 static void
 eg_metrics_render_all(eg_writer_t *o)
 {
-    char                 le[32];
     double               sum;
     uint64_t             bits, cum;
     eg_uint_t            i;
@@ -485,25 +541,21 @@ eg_metrics_render_all(eg_writer_t *o)
     eg_metric_family_t  *f;
     eg_metrics_root_t   *root;
 
-    static const char   *types[] = { "", "counter", "gauge", "histogram" };
-
     root = eg_metrics_pool->data;
 
     for (f = root->families; f; f = f->next) {
 
-        eg_writer_printf(o, "# HELP %s ", (char *) f->name);
-        eg_metrics_escape(o, f->help, eg_strlen(f->help), 0);
-        eg_writer_printf(o, "\n# TYPE %s %s\n", (char *) f->name,
-                         types[f->type]);
+        eg_writer_write(o, f->header, f->header_len);
 
         for (m = f->series; m; m = m->next) {
 
             if (f->type != EG_METRIC_HISTOGRAM) {
-                eg_writer_printf(o, "%s", (char *) f->name);
+                eg_writer_str(o, f->name);
                 eg_metrics_labels(o, m, NULL);
-                eg_writer_printf(o, " %lld\n", (long long)
-                                 __atomic_load_n(&m->value,
+                eg_writer_lit(o, " ");
+                eg_writer_int(o, __atomic_load_n(&m->value,
                                                  __ATOMIC_RELAXED));
+                eg_writer_lit(o, "\n");
                 continue;
             }
 
@@ -514,28 +566,28 @@ eg_metrics_render_all(eg_writer_t *o)
             for (i = 0; i <= f->nbuckets; i++) {
                 cum += __atomic_load_n(&m->buckets[i], __ATOMIC_RELAXED);
 
-                if (i < f->nbuckets) {
-                    (void) snprintf(le, sizeof(le), "%g", f->bounds[i]);
-
-                } else {
-                    (void) snprintf(le, sizeof(le), "+Inf");
-                }
-
-                eg_writer_printf(o, "%s_bucket", (char *) f->name);
-                eg_metrics_labels(o, m, le);
-                eg_writer_printf(o, " %llu\n", (unsigned long long) cum);
+                eg_writer_str(o, f->name);
+                eg_writer_lit(o, "_bucket");
+                eg_metrics_labels(o, m, f->le[i]);
+                eg_writer_lit(o, " ");
+                eg_writer_int(o, (int64_t) cum);
+                eg_writer_lit(o, "\n");
             }
 
             bits = __atomic_load_n(&m->sum, __ATOMIC_RELAXED);
             eg_memcpy(&sum, &bits, sizeof(double));
 
-            eg_writer_printf(o, "%s_sum", (char *) f->name);
+            eg_writer_str(o, f->name);
+            eg_writer_lit(o, "_sum");
             eg_metrics_labels(o, m, NULL);
             eg_writer_printf(o, " %.9g\n", sum);
 
-            eg_writer_printf(o, "%s_count", (char *) f->name);
+            eg_writer_str(o, f->name);
+            eg_writer_lit(o, "_count");
             eg_metrics_labels(o, m, NULL);
-            eg_writer_printf(o, " %llu\n", (unsigned long long) cum);
+            eg_writer_lit(o, " ");
+            eg_writer_int(o, (int64_t) cum);
+            eg_writer_lit(o, "\n");
         }
     }
 }

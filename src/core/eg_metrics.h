@@ -53,6 +53,10 @@ struct eg_metric_family_s {
 
     eg_uint_t             nbuckets;     /* upper bounds, +Inf implied */
     double                bounds[EG_METRIC_MAX_BUCKETS];
+    u_char               *le[EG_METRIC_MAX_BUCKETS + 1];   /* as text */
+
+    u_char               *header;       /* "# HELP ...\n# TYPE ...\n" */
+    size_t                header_len;
 };
 
 

@@ -160,6 +160,22 @@ eg_cpystrn(u_char *dst, u_char *src, size_t n)
 }
 
 
+u_char *
+eg_sprint_uint(u_char *dst, uint64_t n)
+{
+    u_char   buf[EG_INT_T_LEN], *p;
+
+    p = buf + sizeof(buf);
+
+    do {
+        *--p = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    return eg_cpymem(dst, p, (size_t) (buf + sizeof(buf) - p));
+}
+
+
 eg_int_t
 eg_atoi(u_char *line, size_t n)
 {
@@ -488,6 +504,28 @@ eg_writer_write(eg_writer_t *w, const u_char *data, size_t len)
         eg_memcpy(w->p, data, n);
         w->p += n;
     }
+}
+
+
+void
+eg_writer_int(eg_writer_t *w, int64_t n)
+{
+    u_char    buf[EG_INT_T_LEN + 1], *p;
+    uint64_t  u;
+
+    p = buf + sizeof(buf);
+    u = (n < 0) ? (uint64_t) 0 - (uint64_t) n : (uint64_t) n;
+
+    do {
+        *--p = (u_char) ('0' + u % 10);
+        u /= 10;
+    } while (u);
+
+    if (n < 0) {
+        *--p = '-';
+    }
+
+    eg_writer_write(w, p, (size_t) (buf + sizeof(buf) - p));
 }
 
 

@@ -53,6 +53,8 @@ eg_int_t eg_str_cmp(eg_str_t *s1, eg_str_t *s2);
 u_char *eg_strlchr(u_char *p, u_char *last, u_char c);
 u_char *eg_strnstr(u_char *s1, char *s2, size_t len);
 u_char *eg_cpystrn(u_char *dst, u_char *src, size_t n);
+/* decimal digits of n at dst (room for EG_INT_T_LEN); returns the end */
+u_char *eg_sprint_uint(u_char *dst, uint64_t n);
 
 /*
  * Numbers.  Each returns EG_ERROR on an empty string, a stray character or
@@ -95,6 +97,13 @@ typedef struct {
 
 void eg_writer_printf(eg_writer_t *w, const char *fmt, ...) EG_PRINTF(2, 3);
 void eg_writer_write(eg_writer_t *w, const u_char *data, size_t len);
+/* the fast paths, for hot renderers: no format string to interpret */
+void eg_writer_int(eg_writer_t *w, int64_t n);
+
+#define eg_writer_str(w, s)                                                  \
+    eg_writer_write(w, (const u_char *) (s), strlen((const char *) (s)))
+#define eg_writer_lit(w, lit)                                                \
+    eg_writer_write(w, (const u_char *) lit, sizeof(lit) - 1)
 /* text made safe for HTML element content and attribute values */
 void eg_writer_html(eg_writer_t *w, const u_char *data, size_t len);
 

@@ -27,6 +27,9 @@ eg_uint_t  eg_http_max_module;
 eg_http_body_filter_pt  eg_http_top_body_filter;
 eg_http_stats_t         eg_http_stats;
 
+/* the requests_total series by status code, found once per process */
+static eg_metric_t     *eg_http_code_series[600];
+
 eg_str_t  eg_http_html_type = eg_string("text/html; charset=utf-8");
 eg_str_t  eg_http_json_type = eg_string("application/json");
 eg_str_t  eg_http_text_type = eg_string("text/plain; charset=utf-8");
@@ -502,6 +505,8 @@ eg_http_init_module(eg_cycle_t *cycle)
 
     eg_unused(cycle);
 
+    eg_memzero(eg_http_code_series, sizeof(eg_http_code_series));
+
     conn = eg_metrics_family(EG_METRIC_GAUGE, "engram_http_connections",
                              "HTTP connections by state: active is all "
                              "open ones, the others add up to it",
@@ -532,6 +537,29 @@ eg_http_init_module(eg_cycle_t *cycle)
         NULL);
 
     return EG_OK;
+}
+
+
+eg_metric_t *
+eg_http_stat_code(eg_uint_t status)
+{
+    char  code[4];
+
+    if (status < 100 || status >= 600) {
+        return NULL;
+    }
+
+    if (eg_http_code_series[status] == NULL) {
+        code[0] = (char) ('0' + status / 100);
+        code[1] = (char) ('0' + status / 10 % 10);
+        code[2] = (char) ('0' + status % 10);
+        code[3] = '\0';
+
+        eg_http_code_series[status] = eg_metrics_series1(
+                                          eg_http_stats.requests, code);
+    }
+
+    return eg_http_code_series[status];
 }
 
 

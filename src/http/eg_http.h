@@ -62,6 +62,7 @@ typedef struct {
 #define EG_HTTP_STAT_WRITING  3
 
 void eg_http_stat_state(eg_http_connection_t *hc, eg_uint_t state);
+eg_metric_t *eg_http_stat_code(eg_uint_t status);
 
 extern eg_http_stats_t  eg_http_stats;
 

@@ -1244,7 +1244,6 @@ eg_http_set_keepalive(eg_http_request_t *r)
 static void
 eg_http_run_log_phase(eg_http_request_t *r)
 {
-    char                        code[8];
     eg_uint_t                   i, n;
     eg_http_handler_pt         *h;
     eg_http_core_main_conf_t   *cmcf;
@@ -1256,10 +1255,7 @@ eg_http_run_log_phase(eg_http_request_t *r)
     r->logged = 1;
 
     if (r->headers_out.status) {
-        (void) snprintf(code, sizeof(code), "%03u",
-                        (unsigned) r->headers_out.status % 1000);
-
-        eg_metric_inc(eg_metrics_series1(eg_http_stats.requests, code), 1);
+        eg_metric_inc(eg_http_stat_code(r->headers_out.status), 1);
         eg_metric_observe(eg_http_stats.duration,
                           (double) (eg_http_usec() - r->start_usec) / 1e6);
     }

@@ -79,9 +79,10 @@ eg_int_t
 eg_http_send_response(eg_http_request_t *r, eg_uint_t status,
     eg_str_t *content_type, eg_str_t *body)
 {
-    u_char                   *p, *last;
-    size_t                    len;
+    u_char                   *p;
+    size_t                    len, text_len;
     eg_str_t                  b;
+    const char               *text;
     eg_uint_t                 i, no_body;
     eg_list_part_t           *part;
     eg_table_elt_t           *h;
@@ -131,7 +132,10 @@ eg_http_send_response(eg_http_request_t *r, eg_uint_t status,
 
     /* the size of the header: fixed lines, then the extra headers */
 
-    len = sizeof("HTTP/1.1 999 ") - 1 + strlen(eg_http_status_text(status))
+    text = eg_http_status_text(status);
+    text_len = strlen(text);
+
+    len = sizeof("HTTP/1.1 999 ") - 1 + text_len
           + 2
           + sizeof("Server: " ENGRAM_VER "\r\n") - 1
           + sizeof("Date: \r\n") - 1 + EG_HTTP_TIME_LEN
@@ -151,45 +155,68 @@ eg_http_send_response(eg_http_request_t *r, eg_uint_t status,
         }
     }
 
-    p = eg_pnalloc(r->pool, len + 1);
+    p = eg_pnalloc(r->pool, len);
     if (p == NULL) {
         return EG_ERROR;
     }
 
     r->out[0].iov_base = p;
-    last = p + len + 1;
 
-    p = eg_slprintf(p, last, "HTTP/1.1 %03u %s\r\n", (unsigned) status,
-                    eg_http_status_text(status));
+    /* built with copies, not printf: this runs for every response */
 
-    p = eg_slprintf(p, last, "Server: %s\r\n",
-                    clcf->server_tokens ? ENGRAM_VER : "engram");
+    p = eg_cpymem(p, "HTTP/1.1 ", sizeof("HTTP/1.1 ") - 1);
+    *p++ = (u_char) ('0' + status / 100 % 10);
+    *p++ = (u_char) ('0' + status / 10 % 10);
+    *p++ = (u_char) ('0' + status % 10);
+    *p++ = ' ';
+    p = eg_cpymem(p, text, text_len);
+    *p++ = '\r'; *p++ = '\n';
 
-    p = eg_slprintf(p, last, "Date: " EG_STR_FMT "\r\n",
-                    (int) eg_cached_http_time.len,
-                    (const char *) eg_cached_http_time.data);
+    if (clcf->server_tokens) {
+        p = eg_cpymem(p, "Server: " ENGRAM_VER "\r\n",
+                      sizeof("Server: " ENGRAM_VER "\r\n") - 1);
+
+    } else {
+        p = eg_cpymem(p, "Server: engram\r\n",
+                      sizeof("Server: engram\r\n") - 1);
+    }
+
+    p = eg_cpymem(p, "Date: ", sizeof("Date: ") - 1);
+    p = eg_cpymem(p, eg_cached_http_time.data, eg_cached_http_time.len);
+    *p++ = '\r'; *p++ = '\n';
 
     if (content_type && content_type->len) {
-        p = eg_slprintf(p, last, "Content-Type: " EG_STR_FMT "\r\n",
-                        EG_STR_ARG(*content_type));
+        p = eg_cpymem(p, "Content-Type: ", sizeof("Content-Type: ") - 1);
+        p = eg_cpymem(p, content_type->data, content_type->len);
+        *p++ = '\r'; *p++ = '\n';
     }
 
     if (!no_body) {
-        p = eg_slprintf(p, last, "Content-Length: %lu\r\n",
-                        (unsigned long) b.len);
+        p = eg_cpymem(p, "Content-Length: ",
+                      sizeof("Content-Length: ") - 1);
+        p = eg_sprint_uint(p, b.len);
+        *p++ = '\r'; *p++ = '\n';
     }
 
     for (part = &r->headers_out.headers.part; part; part = part->next) {
         h = part->elts;
 
         for (i = 0; i < part->nelts; i++) {
-            p = eg_slprintf(p, last, EG_STR_FMT ": " EG_STR_FMT "\r\n",
-                            EG_STR_ARG(h[i].key), EG_STR_ARG(h[i].value));
+            p = eg_cpymem(p, h[i].key.data, h[i].key.len);
+            *p++ = ':'; *p++ = ' ';
+            p = eg_cpymem(p, h[i].value.data, h[i].value.len);
+            *p++ = '\r'; *p++ = '\n';
         }
     }
 
-    p = eg_slprintf(p, last, "Connection: %s\r\n\r\n",
-                    r->keepalive ? "keep-alive" : "close");
+    if (r->keepalive) {
+        p = eg_cpymem(p, "Connection: keep-alive\r\n\r\n",
+                      sizeof("Connection: keep-alive\r\n\r\n") - 1);
+
+    } else {
+        p = eg_cpymem(p, "Connection: close\r\n\r\n",
+                      sizeof("Connection: close\r\n\r\n") - 1);
+    }
 
     r->out[0].iov_len = (size_t) (p - (u_char *) r->out[0].iov_base);
     r->nout = 1;

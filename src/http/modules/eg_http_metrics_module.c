@@ -27,6 +27,9 @@ static eg_int_t eg_http_metrics_handler(eg_http_request_t *r);
 static void eg_http_metrics_proc(pid_t master, eg_http_metrics_proc_t *p);
 
 
+static eg_http_metrics_proc_t  eg_http_metrics_proc_cache;
+static time_t                  eg_http_metrics_proc_time;
+
 static eg_str_t  eg_http_metrics_type =
     eg_string("text/plain; version=0.0.4; charset=utf-8");
 
@@ -145,7 +148,17 @@ eg_http_metrics_handler(eg_http_request_t *r)
 
     master = (eg_process == EG_PROCESS_WORKER) ? getppid() : getpid();
 
-    eg_http_metrics_proc(master, &proc);
+    /*
+     * Walking /proc costs far more than the rest of a scrape; scrapes
+     * come every few seconds, so a figure up to a second old is fine.
+     */
+
+    if (eg_http_metrics_proc_time != eg_time()) {
+        eg_http_metrics_proc(master, &eg_http_metrics_proc_cache);
+        eg_http_metrics_proc_time = eg_time();
+    }
+
+    proc = eg_http_metrics_proc_cache;
 
     tick = sysconf(_SC_CLK_TCK);
     if (tick <= 0) {
