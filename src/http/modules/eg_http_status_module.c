@@ -123,11 +123,12 @@ static const char  eg_http_status_head[] =
 "code{font-family:ui-monospace,monospace;font-size:.9em}\n"
 "#stale{display:none;color:var(--dead)}\n"
 "footer{margin-top:2rem;color:var(--mute);font-size:.85rem}\n"
-"@media (max-width:40rem){thead{display:none}"
-"tr{display:block;border:1px solid var(--line);border-radius:6px;"
-"margin-bottom:.5rem;padding:.3rem}"
-"td{display:flex;gap:.5rem;border:0;padding:.2rem .4rem}"
-"td::before{content:attr(data-k);color:var(--mute);min-width:6.5rem}}\n"
+"@media (max-width:40rem){.members thead{display:none}"
+".members tr{display:block;border:1px solid var(--line);"
+"border-radius:6px;margin-bottom:.5rem;padding:.3rem}"
+".members td{display:flex;gap:.5rem;border:0;padding:.2rem .4rem}"
+".members td::before{content:attr(data-k);color:var(--mute);"
+"min-width:6.5rem}}\n"
 "</style>\n";
 
 /* follows "var M='members URL',D='discovery URL'" */
@@ -414,6 +415,7 @@ eg_http_status_render(eg_writer_t *w, eg_http_request_t *r,
 {
     json_t                     *methods, *m;
     size_t                      idx;
+    time_t                      up;
     eg_uint_t                   i, j, count[EG_MEMBER_STATES];
     eg_keyval_t                *kv;
     eg_member_info_t           *info;
@@ -455,20 +457,35 @@ eg_http_status_render(eg_writer_t *w, eg_http_request_t *r,
         "</span></div>\n"
         "<div class=\"fig\"><b id=\"f-conn\">%lld</b><span>connections"
         "</span></div>\n"
-        "<div class=\"fig\"><b id=\"f-up\">%lldd %lldh %lldm</b>"
-        "<span>uptime</span></div>\n"
-        "</div>\n",
+        "<div class=\"fig\"><b id=\"f-up\">",
         (unsigned long) count[EG_MEMBER_ALIVE],
         (unsigned long) count[EG_MEMBER_SUSPECT],
         (unsigned long) count[EG_MEMBER_DEAD],
         (unsigned long) count[EG_MEMBER_LEFT],
-        (unsigned long long) fig->requests, (long long) fig->connections,
-        (long long) (fig->uptime / 86400),
-        (long long) (fig->uptime % 86400 / 3600),
-        (long long) (fig->uptime % 3600 / 60));
+        (unsigned long long) fig->requests, (long long) fig->connections);
+
+    /* as the script's dur() writes it, so that updates do not jump */
+
+    up = fig->uptime;
+
+    if (up >= 86400) {
+        eg_writer_printf(w, "%lldd %lldh", (long long) (up / 86400),
+                         (long long) (up % 86400 / 3600));
+
+    } else if (up >= 3600) {
+        eg_writer_printf(w, "%lldh %lldm", (long long) (up / 3600),
+                         (long long) (up % 3600 / 60));
+
+    } else {
+        eg_writer_printf(w, "%lldm %llds", (long long) (up / 60),
+                         (long long) (up % 60));
+    }
+
+    eg_writer_printf(w, "</b><span>uptime</span></div>\n</div>\n");
 
     eg_writer_printf(w,
-        "<h2>Members</h2>\n<table><thead><tr><th>node</th><th>address</th>"
+        "<h2>Members</h2>\n<table class=\"members\"><thead><tr>"
+        "<th>node</th><th>address</th>"
         "<th>state</th><th>incarnation</th><th>tags</th><th>changed</th>"
         "</tr></thead>\n<tbody id=\"members\">\n");
 
