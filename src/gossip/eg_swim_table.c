@@ -218,8 +218,11 @@ eg_swim_table_add(eg_swim_t *swim, eg_swim_ident_t *id, eg_uint_t state,
 
     slot = eg_swim_random_n(swim, swim->nprobe + 1);
 
-    swim->probe[swim->nprobe] = swim->probe[slot];
-    swim->probe[swim->nprobe]->probe_slot = (uint32_t) swim->nprobe;
+    if (slot < swim->nprobe) {
+        swim->probe[swim->nprobe] = swim->probe[slot];
+        swim->probe[swim->nprobe]->probe_slot = (uint32_t) swim->nprobe;
+    }
+
     swim->probe[slot] = m;
     m->probe_slot = (uint32_t) slot;
     swim->nprobe++;
