@@ -399,6 +399,7 @@ eg_init_zone_pool(eg_cycle_t *cycle, eg_shm_zone_t *zn)
 static void
 eg_cycle_keep_listening(eg_cycle_t *cycle, eg_cycle_t *old_cycle)
 {
+    int              reuse;
     eg_uint_t        i, n;
     eg_listening_t  *ls, *nls;
 
@@ -432,6 +433,27 @@ eg_cycle_keep_listening(eg_cycle_t *cycle, eg_cycle_t *old_cycle)
             nls[n].previous = &ls[i];
             nls[n].open = 1;
             ls[i].remain = 1;
+
+#if (EG_HAVE_REUSEPORT)
+            if (nls[n].reuseport && !ls[i].reuseport) {
+
+                /*
+                 * reuseport added by this reload: the kept socket must
+                 * allow it too, or the other workers' sockets cannot bind
+                 */
+
+                reuse = 1;
+
+                if (setsockopt(nls[n].fd, SOL_SOCKET, SO_REUSEPORT,
+                               (const void *) &reuse, sizeof(int))
+                    == -1)
+                {
+                    eg_log_error(EG_LOG_ALERT, cycle->log, eg_socket_errno,
+                                 "setsockopt(SO_REUSEPORT) %s failed, "
+                                 "ignored", nls[n].addr_text.data);
+                }
+            }
+#endif
 
             break;
         }

@@ -142,8 +142,9 @@ struct eg_regex_s {
 eg_int_t
 eg_regex_compile(eg_regex_compile_t *rc)
 {
-    static u_char  msg[] = "regular expressions need PCRE2: install "
-                           "\"libpcre2-dev\" and run ./configure again";
+    static u_char  msg[] = "regular expressions need PCRE2, and this build "
+                           "has none (./configure --without-pcre, or "
+                           "\"libpcre2-dev\" was missing)";
 
     rc->err = msg;
     rc->err_len = sizeof(msg) - 1;

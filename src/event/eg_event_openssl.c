@@ -96,8 +96,7 @@ eg_ssl_certificate(eg_conf_t *cf, eg_ssl_t *ssl, eg_str_t *cert,
     if (SSL_CTX_use_certificate_chain_file(ssl->ctx, (char *) cert->data)
         != 1)
     {
-        eg_ssl_error(EG_LOG_EMERG, cf->log, 0,
-                     "cannot load certificate \"%s\"", cert->data);
+        eg_ssl_conf_error(cf, "cannot load certificate \"%s\"", cert->data);
         return EG_ERROR;
     }
 
@@ -105,15 +104,14 @@ eg_ssl_certificate(eg_conf_t *cf, eg_ssl_t *ssl, eg_str_t *cert,
                                     SSL_FILETYPE_PEM)
         != 1)
     {
-        eg_ssl_error(EG_LOG_EMERG, cf->log, 0,
-                     "cannot load certificate key \"%s\"", key->data);
+        eg_ssl_conf_error(cf, "cannot load certificate key \"%s\"",
+                          key->data);
         return EG_ERROR;
     }
 
     if (SSL_CTX_check_private_key(ssl->ctx) != 1) {
-        eg_ssl_error(EG_LOG_EMERG, cf->log, 0,
-                     "certificate \"%s\" and key \"%s\" do not match",
-                     cert->data, key->data);
+        eg_ssl_conf_error(cf, "certificate \"%s\" and key \"%s\" do not "
+                          "match", cert->data, key->data);
         return EG_ERROR;
     }
 
@@ -125,9 +123,8 @@ eg_int_t
 eg_ssl_ciphers(eg_conf_t *cf, eg_ssl_t *ssl, eg_str_t *ciphers)
 {
     if (SSL_CTX_set_cipher_list(ssl->ctx, (char *) ciphers->data) != 1) {
-        eg_ssl_error(EG_LOG_EMERG, cf->log, 0,
-                     "SSL_CTX_set_cipher_list(\"%s\") failed",
-                     ciphers->data);
+        eg_ssl_conf_error(cf, "invalid \"ssl_ciphers\" \"%s\"",
+                          ciphers->data);
         return EG_ERROR;
     }
 
@@ -360,14 +357,51 @@ eg_ssl_shutdown(eg_connection_t *c)
 }
 
 
+/* OpenSSL's reasons appended to the message */
+static u_char *
+eg_ssl_reasons(u_char *p, u_char *last)
+{
+    u_char         *start;
+    char            buf[256];
+    unsigned long   n;
+
+    start = p;
+
+    while ((n = ERR_get_error()) != 0) {
+        ERR_error_string_n(n, buf, sizeof(buf));
+        p = eg_slprintf(p, last, "%s%s)", p > start ? " (SSL: " : " (SSL: ",
+                        buf);
+    }
+
+    return p;
+}
+
+
+/* a configuration error: says where, as every config error does */
+void
+eg_ssl_conf_error(eg_conf_t *cf, const char *fmt, ...)
+{
+    u_char   errstr[EG_MAX_CONF_ERRSTR], *p, *last;
+    va_list  args;
+
+    last = errstr + sizeof(errstr);
+
+    va_start(args, fmt);
+    p = eg_vslprintf(errstr, last, fmt, args);
+    va_end(args);
+
+    (void) eg_ssl_reasons(p, last);
+
+    eg_conf_log_error(EG_LOG_EMERG, cf, 0, "%s", errstr);
+}
+
+
 void
 eg_ssl_error(eg_uint_t level, eg_log_t *log, eg_err_t err,
     const char *fmt, ...)
 {
     u_char         errstr[EG_MAX_CONF_ERRSTR], *p, *last;
     va_list        args;
-    unsigned long  n;
-    char           buf[256];
 
     if (log->log_level < level) {
         ERR_clear_error();
@@ -381,13 +415,7 @@ eg_ssl_error(eg_uint_t level, eg_log_t *log, eg_err_t err,
     va_end(args);
 
     /* OpenSSL's queue says why; the first entry is usually the cause */
-
-    while ((n = ERR_get_error()) != 0) {
-        ERR_error_string_n(n, buf, sizeof(buf));
-        p = eg_slprintf(p, last, "%s%s", p > errstr ? " (SSL: " : "(SSL: ",
-                        buf);
-        p = eg_slprintf(p, last, ")");
-    }
+    (void) eg_ssl_reasons(p, last);
 
     eg_log_error(level, log, err, "%s", errstr);
 }

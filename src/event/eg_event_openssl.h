@@ -46,5 +46,6 @@ void eg_ssl_shutdown(eg_connection_t *c);
 
 void eg_ssl_error(eg_uint_t level, eg_log_t *log, eg_err_t err,
     const char *fmt, ...) EG_PRINTF(4, 5);
+void eg_ssl_conf_error(eg_conf_t *cf, const char *fmt, ...) EG_PRINTF(2, 3);
 
 #endif /* EG_EVENT_OPENSSL_H_INCLUDED */

@@ -367,9 +367,8 @@ eg_http_optimize_servers(eg_conf_t *cf, eg_http_core_main_conf_t *cmcf)
                                  "\"listen %s\" in %s:%lu conflicts with "
                                  "\"listen %s\": use one address per port "
                                  "or the wildcard alone",
-                                 lst[i].addr_text.data,
-                                 lst[i].server->file_name,
-                                 (unsigned long) lst[i].server->line,
+                                 lst[i].addr_text.data, lst[i].file_name,
+                                 (unsigned long) lst[i].line,
                                  lst[j].addr_text.data);
                     return EG_ERROR;
                 }
@@ -385,9 +384,8 @@ eg_http_optimize_servers(eg_conf_t *cf, eg_http_core_main_conf_t *cmcf)
                     eg_log_error(EG_LOG_EMERG, cf->log, 0,
                                  "duplicate listen options for %s in "
                                  "%s:%lu: give them in one server only",
-                                 lst[i].addr_text.data,
-                                 lst[i].server->file_name,
-                                 (unsigned long) lst[i].server->line);
+                                 lst[i].addr_text.data, lst[i].file_name,
+                                 (unsigned long) lst[i].line);
                     return EG_ERROR;
                 }
 
@@ -408,8 +406,8 @@ eg_http_optimize_servers(eg_conf_t *cf, eg_http_core_main_conf_t *cmcf)
                 eg_log_error(EG_LOG_EMERG, cf->log, 0,
                              "\"listen %s\" in %s:%lu has \"ssl\" in "
                              "one server and not in another",
-                             lst[i].addr_text.data, lst[i].server->file_name,
-                             (unsigned long) lst[i].server->line);
+                             lst[i].addr_text.data, lst[i].file_name,
+                             (unsigned long) lst[i].line);
                 return EG_ERROR;
             }
 
@@ -418,8 +416,8 @@ eg_http_optimize_servers(eg_conf_t *cf, eg_http_core_main_conf_t *cmcf)
                     eg_log_error(EG_LOG_EMERG, cf->log, 0,
                                  "a duplicate default server for %s in "
                                  "%s:%lu", lst[i].addr_text.data,
-                                 lst[i].server->file_name,
-                                 (unsigned long) lst[i].server->line);
+                                 lst[i].file_name,
+                                 (unsigned long) lst[i].line);
                     return EG_ERROR;
                 }
 

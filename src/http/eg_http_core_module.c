@@ -411,6 +411,8 @@ eg_http_core_server(eg_conf_t *cf, eg_command_t *cmd, void *dummy)
         lst.sndbuf = -1;
         lst.ipv6only = 1;
         lst.server = cscf;
+        lst.file_name = cscf->file_name;
+        lst.line = cscf->line;
 
         if (eg_http_core_add_listen(cf, cmcf, &lst) != EG_OK) {
             return EG_CONF_ERROR;
@@ -493,6 +495,8 @@ eg_http_core_listen(eg_conf_t *cf, eg_command_t *cmd, void *conf)
     lst.sndbuf = -1;
     lst.ipv6only = 1;
     lst.server = cscf;
+    lst.file_name = cf->conf_file->name.data;
+    lst.line = cf->conf_file->line;
 
     for (i = 2; i < cf->args->nelts; i++) {
 
@@ -502,8 +506,16 @@ eg_http_core_listen(eg_conf_t *cf, eg_command_t *cmd, void *conf)
         }
 
         if (eg_str_eq(&value[i], "ssl")) {
+#if (EG_HTTP_SSL)
             lst.ssl = 1;
             continue;
+#else
+            eg_conf_log_error(EG_LOG_EMERG, cf, 0,
+                              "the \"ssl\" parameter needs the http_ssl "
+                              "module: this build was configured "
+                              "--without-http_ssl_module");
+            return EG_CONF_ERROR;
+#endif
         }
 
         if (eg_str_eq(&value[i], "reuseport")) {

@@ -77,6 +77,8 @@ typedef struct {
     eg_str_t                  addr_text;
 
     eg_http_core_srv_conf_t  *server;
+    u_char                   *file_name;    /* where the listen is */
+    eg_uint_t                 line;
 
     int                       backlog;
     int                       rcvbuf;

@@ -204,13 +204,17 @@ eg_http_cluster_parse_args(eg_http_request_t *r, eg_http_cluster_filter_t *f)
 
         p = amp + 1;
 
-        if (eg_http_cluster_unescape(&value) != EG_OK) {
-            return EG_DECLINED;
+        if (!eg_str_eq(&name, "state") && !eg_str_eq(&name, "tag")) {
+            /* ?pretty, or a parameter caches and proxies add: not ours */
+            if (eg_str_eq(&name, "pretty")) {
+                f->pretty = 1;
+            }
+
+            continue;
         }
 
-        if (eg_str_eq(&name, "pretty")) {
-            f->pretty = 1;
-            continue;
+        if (eg_http_cluster_unescape(&value) != EG_OK) {
+            return EG_DECLINED;
         }
 
         if (eg_str_eq(&name, "state")) {
@@ -262,7 +266,6 @@ eg_http_cluster_parse_args(eg_http_request_t *r, eg_http_cluster_filter_t *f)
             continue;
         }
 
-        /* unknown parameters are ignored, as caches and proxies add some */
     }
 
     return EG_OK;

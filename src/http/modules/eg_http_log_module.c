@@ -408,8 +408,16 @@ eg_http_log_set_log(eg_conf_t *cf, eg_command_t *cmd, void *conf)
             return "takes no format with \"off\"";
         }
 
+        if (llcf->logs) {
+            return "\"off\" conflicts with a log given at the same level";
+        }
+
         llcf->off = 1;
         return EG_CONF_OK;
+    }
+
+    if (llcf->off) {
+        return "conflicts with \"access_log off\" at the same level";
     }
 
     if (llcf->logs == NULL) {

@@ -182,7 +182,8 @@ eg_http_metrics_handler(eg_http_request_t *r)
         "# TYPE process_cpu_seconds_total counter\n"
         "process_cpu_seconds_total %.2f\n"
         "# HELP process_open_fds Open file descriptors of the engram "
-        "processes this worker may inspect\n"
+        "processes this worker may inspect (not the master's when it runs "
+        "as root and workers do not)\n"
         "# TYPE process_open_fds gauge\n"
         "process_open_fds %llu\n"
         "# HELP process_start_time_seconds When this instance started, "
@@ -297,7 +298,13 @@ eg_http_metrics_fds(pid_t pid)
 
     (void) closedir(dir);
 
-    return n > 0 ? n - 1 : 0;   /* not the one opendir() holds */
+    /* our own list includes the descriptor reading it */
+
+    if (pid == getpid() && n > 0) {
+        n--;
+    }
+
+    return n;
 }
 
 

@@ -25,6 +25,8 @@ static char *eg_http_ssl_merge_srv_conf(eg_conf_t *cf, void *parent,
     void *child);
 static char *eg_http_ssl_protocols(eg_conf_t *cf, eg_command_t *cmd,
     void *conf);
+static char *eg_http_ssl_certificate(eg_conf_t *cf, eg_command_t *cmd,
+    void *conf);
 static eg_int_t eg_http_ssl_init(eg_conf_t *cf);
 
 
@@ -32,7 +34,7 @@ static eg_command_t  eg_http_ssl_commands[] = {
 
     { eg_string("ssl_certificate"),
       EG_HTTP_MAIN_CONF|EG_HTTP_SRV_CONF|EG_CONF_TAKE1,
-      eg_conf_set_str_slot,
+      eg_http_ssl_certificate,
       EG_HTTP_SRV_CONF_OFFSET,
       offsetof(eg_http_ssl_srv_conf_t, certificate),
       NULL },
@@ -113,7 +115,9 @@ eg_http_ssl_merge_srv_conf(eg_conf_t *cf, void *parent, void *child)
     eg_http_ssl_srv_conf_t  *prev = parent;
     eg_http_ssl_srv_conf_t  *conf = child;
 
-    eg_str_t  cert, key;
+    eg_int_t         rc;
+    eg_str_t         cert, key;
+    eg_conf_file_t   where, *saved;
 
     eg_conf_merge_uint_value(conf->protocols, prev->protocols,
                              EG_SSL_TLSv1_2|EG_SSL_TLSv1_3);
@@ -121,6 +125,8 @@ eg_http_ssl_merge_srv_conf(eg_conf_t *cf, void *parent, void *child)
 
     if (conf->certificate.data == NULL) {
         conf->certificate = prev->certificate;
+        conf->where_file = prev->where_file;
+        conf->where_line = prev->where_line;
     }
 
     if (conf->certificate_key.data == NULL) {
@@ -153,15 +159,49 @@ eg_http_ssl_merge_srv_conf(eg_conf_t *cf, void *parent, void *child)
         return EG_CONF_ERROR;
     }
 
-    if (eg_ssl_certificate(cf, &conf->ssl, &cert, &key) != EG_OK) {
-        return EG_CONF_ERROR;
+    /* errors name the ssl_certificate line, not the end of the block */
+
+    if (conf->where_file.data == NULL) {
+        conf->where_file = prev->where_file;
+        conf->where_line = prev->where_line;
     }
 
-    if (eg_ssl_ciphers(cf, &conf->ssl, &conf->ciphers) != EG_OK) {
+    saved = cf->conf_file;
+    where.name = conf->where_file;
+    where.line = conf->where_line;
+    cf->conf_file = &where;
+
+    rc = eg_ssl_certificate(cf, &conf->ssl, &cert, &key);
+
+    if (rc == EG_OK) {
+        rc = eg_ssl_ciphers(cf, &conf->ssl, &conf->ciphers);
+    }
+
+    cf->conf_file = saved;
+
+    if (rc != EG_OK) {
         return EG_CONF_ERROR;
     }
 
     return EG_CONF_OK;
+}
+
+
+static char *
+eg_http_ssl_certificate(eg_conf_t *cf, eg_command_t *cmd, void *conf)
+{
+    eg_http_ssl_srv_conf_t  *sscf = conf;
+
+    char  *rv;
+
+    rv = eg_conf_set_str_slot(cf, cmd, conf);
+
+    if (rv == EG_CONF_OK) {
+        sscf->where_file = cf->conf_file->name;
+        sscf->where_line = cf->conf_file->line;
+    }
+
+    return rv;
 }
 
 
@@ -224,8 +264,8 @@ eg_http_ssl_init(eg_conf_t *cf)
             eg_log_error(EG_LOG_EMERG, cf->log, 0,
                          "no \"ssl_certificate\" is defined for the "
                          "\"listen %s ssl\" directive in %s:%lu",
-                         lst[i].addr_text.data, lst[i].server->file_name,
-                         (unsigned long) lst[i].server->line);
+                         lst[i].addr_text.data, lst[i].file_name,
+                         (unsigned long) lst[i].line);
             return EG_ERROR;
         }
     }

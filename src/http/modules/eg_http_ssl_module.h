@@ -11,6 +11,10 @@ typedef struct {
     eg_str_t             certificate_key;
     eg_str_t             ciphers;
     eg_uint_t            protocols;     /* EG_SSL_TLSv1_* */
+
+    /* where ssl_certificate was set, for the messages when it fails */
+    eg_str_t             where_file;
+    eg_uint_t            where_line;
 } eg_http_ssl_srv_conf_t;
 
 

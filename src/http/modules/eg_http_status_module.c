@@ -218,6 +218,14 @@ eg_http_status_page(eg_conf_t *cf, eg_command_t *cmd, void *conf)
             return EG_CONF_ERROR;
         }
 
+        if ((value[i].data[0] == 'm' && slcf->members.len == 0)
+            || (value[i].data[0] == 'd' && slcf->discovery.len == 0))
+        {
+            eg_conf_log_error(EG_LOG_EMERG, cf, 0,
+                              "empty URL in \"%s\"", value[i].data);
+            return EG_CONF_ERROR;
+        }
+
         /* the URLs go into a JSON string in a script: keep them plain */
 
         if (strpbrk((char *) value[i].data, "\"'<>\\ ") != NULL) {
