@@ -149,8 +149,7 @@ eg_metrics_init_cycle(eg_cycle_t *cycle)
 static eg_int_t
 eg_metrics_init_zone(eg_shm_zone_t *zone, void *data)
 {
-    eg_slab_pool_t     *pool;
-    eg_metrics_root_t  *root;
+    eg_slab_pool_t  *pool;
 
     pool = (eg_slab_pool_t *) zone->shm.addr;
 
@@ -159,6 +158,22 @@ eg_metrics_init_zone(eg_shm_zone_t *zone, void *data)
         zone->data = data;
         return EG_OK;
     }
+
+    if (eg_metrics_init_pool(pool) != EG_OK) {
+        return EG_ERROR;
+    }
+
+    zone->data = pool->data;
+
+    return EG_OK;
+}
+
+
+/* an empty registry as the root of a fresh slab pool */
+eg_int_t
+eg_metrics_init_pool(eg_slab_pool_t *pool)
+{
+    eg_metrics_root_t  *root;
 
     root = eg_slab_calloc(pool, sizeof(eg_metrics_root_t));
     if (root == NULL) {
@@ -169,7 +184,6 @@ eg_metrics_init_zone(eg_shm_zone_t *zone, void *data)
     root->last = &root->families;
 
     pool->data = root;
-    zone->data = root;
 
     return EG_OK;
 }

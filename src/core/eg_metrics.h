@@ -84,6 +84,12 @@ eg_metric_t *eg_metrics_series1(eg_metric_family_t *f, const char *value);
 
 void eg_metric_observe(eg_metric_t *m, double v);
 
+/*
+ * Makes an empty registry the root (pool->data) of a fresh slab pool:
+ * what the zone's init does, and what tests use without a cycle.
+ */
+eg_int_t eg_metrics_init_pool(eg_slab_pool_t *pool);
+
 /* the whole registry as Prometheus text; extra is appended as is */
 eg_int_t eg_metrics_render(eg_pool_t *pool, eg_str_t *out, eg_str_t *extra);
 

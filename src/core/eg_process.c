@@ -159,6 +159,13 @@ eg_signal_handler(int signo, siginfo_t *siginfo, void *ucontext)
             eg_quit = 1;
             break;
 
+        case SIGWINCH:
+            /* a module process's successor is about to start */
+            if (eg_process == EG_PROCESS_HELPER) {
+                eg_handover = 1;
+            }
+            break;
+
         case SIGTERM:
         case SIGINT:
             eg_terminate = 1;

@@ -52,6 +52,7 @@ volatile sig_atomic_t  eg_noaccept;
 volatile sig_atomic_t  eg_reconfigure;
 volatile sig_atomic_t  eg_reopen;
 volatile sig_atomic_t  eg_change_binary;
+volatile sig_atomic_t  eg_handover;
 
 pid_t   eg_new_binary;
 int     eg_signal_pipe[2] = { -1, -1 };
@@ -412,6 +413,7 @@ eg_spawn_pending_processes(eg_cycle_t *cycle)
 static void
 eg_signal_worker_processes(eg_cycle_t *cycle, int signo)
 {
+    int       sig;
     eg_int_t  i;
 
     for (i = 0; i < eg_last_process; i++) {
@@ -429,7 +431,19 @@ eg_signal_worker_processes(eg_cycle_t *cycle, int signo)
             continue;
         }
 
-        if (kill(eg_processes[i].pid, signo) == -1) {
+        /*
+         * A singleton told to quit because a successor will take over
+         * (reload, upgrade) hands over instead: it stops without acting
+         * as if the node were going away.  Only a real shutdown quits it.
+         */
+
+        sig = signo;
+
+        if (signo == SIGQUIT && eg_processes[i].singleton && !eg_quit) {
+            sig = SIGWINCH;
+        }
+
+        if (kill(eg_processes[i].pid, sig) == -1) {
             if (eg_errno == EG_ESRCH) {
                 eg_processes[i].exited = 1;
                 eg_processes[i].exiting = 0;
@@ -438,7 +452,7 @@ eg_signal_worker_processes(eg_cycle_t *cycle, int signo)
 
             eg_log_error(EG_LOG_ALERT, cycle->log, eg_errno,
                          "kill(%ld, %d) failed",
-                         (long) eg_processes[i].pid, signo);
+                         (long) eg_processes[i].pid, sig);
             continue;
         }
 

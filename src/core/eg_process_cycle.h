@@ -44,6 +44,7 @@ extern volatile sig_atomic_t  eg_noaccept;
 extern volatile sig_atomic_t  eg_reconfigure;
 extern volatile sig_atomic_t  eg_reopen;
 extern volatile sig_atomic_t  eg_change_binary;
+extern volatile sig_atomic_t  eg_handover;
 
 extern pid_t                  eg_new_binary;
 extern int                    eg_signal_pipe[2];

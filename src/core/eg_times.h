@@ -40,7 +40,7 @@ extern volatile eg_str_t    eg_cached_iso8601_time;
 extern volatile eg_str_t    eg_cached_http_log_time;
 
 #define eg_time()           eg_cached_time->sec
-#define eg_timeofday()      (eg_time_t *) eg_cached_time
+#define eg_timeofday()      ((eg_time_t *) eg_cached_time)
 
 #define EG_HTTP_TIME_LEN    (sizeof("Mon, 28 Sep 1970 06:00:00 GMT") - 1)
 #define EG_ISO8601_TIME_LEN (sizeof("1970-09-28T06:00:00Z") - 1)

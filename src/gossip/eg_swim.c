@@ -581,19 +581,30 @@ eg_swim_send_ping(eg_swim_t *swim, eg_swim_addr_t *to, uint32_t seq,
 {
     u_char                *count;
     eg_swim_buf_t          b;
+    eg_swim_suspicion_t   *s;
     eg_swim_member_ext_t  *ext;
 
     /*
      * The buddy system: a suspect hears of its suspicion on the ping
      * itself, so that it can refute at once instead of waiting for the
-     * gossip to find it.
+     * gossip to find it.  The record names the original accuser: in our
+     * name it would count, for everyone else, as one more confirmation
+     * that nobody has actually observed.
      */
 
     if (target && target->state == EG_MEMBER_SUSPECT) {
         ext = target->ext;
 
         if (ext == NULL || ext->bcast == NULL) {
-            eg_swim_enqueue_member(swim, target, NULL, 0);
+            s = ext ? ext->suspicion : NULL;
+
+            if (s && s->accuser_len) {
+                eg_swim_enqueue_member(swim, target, s->accuser_id,
+                                       s->accuser_len);
+
+            } else {
+                eg_swim_enqueue_member(swim, target, NULL, 0);
+            }
         }
     }
 
@@ -806,7 +817,9 @@ eg_swim_apply(eg_swim_t *swim, eg_swim_record_t *r, eg_uint_t merge)
             /*
              * A snapshot's word that someone is dead is second hand and
              * maybe old: suspect it ourselves, and let it refute.  A
-             * member we never heard of is learnt first.
+             * member we never heard of is learnt first.  One we already
+             * suspect stays as it is: a snapshot is nobody's independent
+             * observation, and in our name it would count as one.
              */
 
             if (m == NULL && (r->flags & EG_SWIM_R_ADDR)) {
@@ -815,7 +828,7 @@ eg_swim_apply(eg_swim_t *swim, eg_swim_record_t *r, eg_uint_t merge)
                 m = eg_swim_find(swim, r->id, r->id_len);
             }
 
-            if (m) {
+            if (m && m->state == EG_MEMBER_ALIVE) {
                 eg_swim_suspect(swim, m, r->incarnation,
                                 swim->self->ident->id,
                                 swim->self->ident->id_len);
@@ -1000,6 +1013,10 @@ eg_swim_suspect(eg_swim_t *swim, eg_swim_member_t *m, uint64_t incarnation,
         s = ext->suspicion;
         h = eg_swim_cluster_hash(from, from_len);
 
+        if (h == s->accuser) {
+            return;     /* the first accusation, gossiped back to us */
+        }
+
         for (i = 0; i < s->n && i < eg_nelems(s->from); i++) {
             if (s->from[i] == h) {
                 return;
@@ -1052,8 +1069,14 @@ eg_swim_suspect(eg_swim_t *swim, eg_swim_member_t *m, uint64_t incarnation,
         s->max = min;
     }
 
-    /* the accuser's own word is not a confirmation: n starts at 0 */
+    /*
+     * The accuser's own word is not a confirmation: n starts at 0, and
+     * its accusation coming back to us through others does not count.
+     */
 
+    s->accuser = eg_swim_cluster_hash(from, from_len);
+    s->accuser_len = eg_min(from_len, EG_SWIM_ID_MAX);
+    eg_memcpy(s->accuser_id, from, s->accuser_len);
     s->timer.handler = eg_swim_suspicion_timeout;
     ext->suspicion = s;
 

@@ -40,6 +40,10 @@ typedef struct {
     eg_uint_t                k;             /* confirmations that bring it
                                                down to min */
     eg_uint_t                n;             /* confirmations so far */
+    uint32_t                 accuser;       /* who suspected first (id
+                                               hash): not a confirmation */
+    u_char                   accuser_id[EG_SWIM_ID_MAX];   /* and its id */
+    uint8_t                  accuser_len;
     uint32_t                 from[8];       /* who confirmed (id hashes) */
 } eg_swim_suspicion_t;
 

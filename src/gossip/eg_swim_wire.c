@@ -147,11 +147,13 @@ eg_swim_get_u32(eg_swim_buf_t *b)
 uint64_t
 eg_swim_get_u64(eg_swim_buf_t *b)
 {
-    uint64_t  hi;
+    uint64_t  hi, lo;
 
     hi = eg_swim_get_u32(b);
+    lo = eg_swim_get_u32(b);
 
-    return (hi << 32) | eg_swim_get_u32(b);
+    /* like the others, 0 on overflow: not half a number */
+    return b->error ? 0 : (hi << 32) | lo;
 }
 
 

@@ -105,6 +105,7 @@ eg_http_parse_request_line(eg_http_request_t *r, eg_buf_t *b)
         sw_major_digit,
         sw_first_minor_digit,
         sw_minor_digit,
+        sw_spaces_after_version,
         sw_almost_done
     } state;
 
@@ -140,8 +141,8 @@ eg_http_parse_request_line(eg_http_request_t *r, eg_buf_t *b)
                 return EG_HTTP_PARSE_INVALID_METHOD;
             }
 
-            if (p - r->request_start > 32) {
-                return EG_HTTP_PARSE_INVALID_METHOD;
+            if (p - r->request_start >= 32) {
+                return EG_HTTP_PARSE_INVALID_METHOD;    /* 32 at most */
             }
 
             break;
@@ -348,6 +349,7 @@ eg_http_parse_request_line(eg_http_request_t *r, eg_buf_t *b)
             }
 
             if (ch == ' ') {
+                state = sw_spaces_after_version;
                 break;
             }
 
@@ -356,6 +358,25 @@ eg_http_parse_request_line(eg_http_request_t *r, eg_buf_t *b)
             }
 
             r->http_minor = r->http_minor * 10 + (ch - '0');
+            break;
+
+        case sw_spaces_after_version:
+            /* trailing spaces only: "HTTP/1.1 1" is not HTTP/1.11 */
+            switch (ch) {
+            case ' ':
+                break;
+
+            case '\r':
+                state = sw_almost_done;
+                break;
+
+            case '\n':
+                goto done;
+
+            default:
+                return EG_HTTP_PARSE_INVALID_REQUEST;
+            }
+
             break;
 
         case sw_almost_done:
@@ -635,12 +656,20 @@ eg_http_normalize_uri(eg_http_request_t *r)
     u_char    *src, *dst, *last, ch;
     eg_int_t   hi, lo;
 
+    if (r->uri.len == 0 || r->uri.data[0] != '/') {
+        return EG_ERROR;    /* the "/../" walk back stops at this slash */
+    }
+
     src = r->uri.data;
     last = src + r->uri.len;
     dst = r->uri.data;
 
     while (src < last) {
         ch = *src++;
+
+        if (ch == '#') {
+            break;      /* a fragment is not part of the path; "%23" is */
+        }
 
         if (ch == '%') {
             if (last - src < 2) {
@@ -660,10 +689,6 @@ eg_http_normalize_uri(eg_http_request_t *r)
             if (ch == '\0') {
                 return EG_ERROR;
             }
-        }
-
-        if (ch == '#') {
-            break;      /* a fragment is not part of the path */
         }
 
         if (ch == '\\') {
@@ -730,10 +755,6 @@ eg_http_normalize_uri(eg_http_request_t *r)
     }
 
     r->uri.len = (size_t) (dst - r->uri.data);
-
-    if (r->uri.len == 0 || r->uri.data[0] != '/') {
-        return EG_ERROR;
-    }
 
     return EG_OK;
 }

@@ -1086,6 +1086,15 @@ eg_http_finalize_request(eg_http_request_t *r, eg_int_t rc)
 
     c = r->connection;
 
+    if (0 && rc == EG_AGAIN && r->response_sent && r->nout) {
+        /*
+         * eg_http_send_response() filled the socket: the writer sends the
+         * rest, waiting for the write event under send_timeout
+         */
+        eg_http_writer(r);
+        return;
+    }
+
     if (rc == EG_DONE || rc == EG_AGAIN || rc == EG_DECLINED) {
         if (rc != EG_DECLINED) {
             return;
