@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""
+N engram nodes, then N Serf agents, on loopback, one after the other:
+convergence (start until every node lists all N alive), detection (kill -9
+of one node until every other marks it failed or dead), memory per node
+(PSS, engram summed over its processes) and idle CPU per node.
+
+    bench/cluster.sh N          (the shell wrapper installs what is needed)
+"""
+
+import json, os, shutil, signal, subprocess, sys, tempfile, time, urllib.request
+
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 32
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
+ENGRAM = os.environ.get('ENGRAM_BIN', os.path.join(TOP, 'objs', 'engram'))
+IDLE_SECONDS = 10
+DEADLINE = 120
+
+
+def pss_kb(pid):
+    try:
+        with open('/proc/%d/smaps_rollup' % pid) as f:
+            for line in f:
+                if line.startswith('Pss:'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_ticks(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            rest = f.read().rsplit(')', 1)[1].split()
+            return int(rest[11]) + int(rest[12])
+    except OSError:
+        return 0
+
+
+def children(pid):
+    out = []
+    for d in os.listdir('/proc'):
+        if d.isdigit():
+            try:
+                with open('/proc/%s/stat' % d) as f:
+                    if int(f.read().rsplit(')', 1)[1].split()[1]) == pid:
+                        out.append(int(d))
+            except OSError:
+                pass
+    return out
+
+
+def wait_until(cond, limit=DEADLINE, step=0.05):
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        if cond():
+            return time.monotonic() - start
+        time.sleep(step)
+    return None
+
+
+class Engram:
+    name = 'engram'
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.masters = []
+
+    def start(self):
+        for i in range(N):
+            prefix = os.path.join(self.tmp, 'e%d' % i)
+            os.makedirs(os.path.join(prefix, 'logs'))
+            os.chmod(os.path.join(prefix, 'logs'), 0o777)
+            with open(os.path.join(prefix, 'engram.conf'), 'w') as f:
+                f.write("""
+worker_processes 1;
+error_log logs/error.log warn;
+events { worker_connections 64; }
+cluster {
+    node_id e%d;
+    listen 127.0.0.1:%d;
+    seeds 127.0.0.1:%d;
+    probe_interval 1s; probe_timeout 500ms; gossip_interval 200ms;
+    suspicion_mult 4;
+}
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:%d;
+        location = /cluster/members { cluster_members; }
+    }
+}
+""" % (i, 17000 + i, 17000, 18000 + i))
+        self.t0 = time.monotonic()
+        for i in range(N):
+            prefix = os.path.join(self.tmp, 'e%d' % i)
+            subprocess.run([ENGRAM, '-p', prefix + '/', '-c',
+                            os.path.join(prefix, 'engram.conf')], check=True)
+        for i in range(N):
+            pidfile = os.path.join(self.tmp, 'e%d' % i, 'logs', 'engram.pid')
+            wait_until(lambda: os.path.exists(pidfile), 10)
+            self.masters.append(int(open(pidfile).read()))
+
+    def states(self, i):
+        try:
+            with urllib.request.urlopen('http://127.0.0.1:%d/cluster/members'
+                                        % (18000 + i), timeout=2) as r:
+                d = json.load(r)
+            return {m['id']: m['state'] for m in d['members']}
+        except Exception:
+            return {}
+
+    def node_name(self, i):
+        return 'e%d' % i
+
+    def pids(self, i):
+        return [self.masters[i]] + children(self.masters[i])
+
+    def kill(self, i):
+        for p in self.pids(i):
+            os.kill(p, signal.SIGKILL)
+
+    def stop(self):
+        for i, m in enumerate(self.masters):
+            try:
+                os.kill(m, signal.SIGTERM)
+            except OSError:
+                pass
+
+
+class Serf:
+    name = 'serf'
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.procs = []
+
+    def start(self):
+        self.t0 = time.monotonic()
+        for i in range(N):
+            args = ['serf', 'agent', '-node=s%d' % i,
+                    '-bind=127.0.0.1:%d' % (19000 + i),
+                    '-rpc-addr=127.0.0.1:%d' % (20000 + i),
+                    '-log-level=err']
+            if i:
+                args.append('-join=127.0.0.1:19000')
+                args.append('-retry-join=127.0.0.1:19000')
+                args.append('-retry-interval=1s')
+            self.procs.append(subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                               stderr=subprocess.DEVNULL))
+
+    def states(self, i):
+        try:
+            out = subprocess.run(['serf', 'members', '-format=json',
+                                  '-rpc-addr=127.0.0.1:%d' % (20000 + i)],
+                                 capture_output=True, timeout=5).stdout
+            d = json.loads(out)
+            return {m['name']: m['status'] for m in d['members']}
+        except Exception:
+            return {}
+
+    def node_name(self, i):
+        return 's%d' % i
+
+    def pids(self, i):
+        return [self.procs[i].pid]
+
+    def kill(self, i):
+        self.procs[i].kill()
+
+    def stop(self):
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(5)
+            except Exception:
+                p.kill()
+
+
+def measure(impl):
+    impl.start()
+
+    def converged():
+        return all(sum(1 for s in impl.states(i).values() if s == 'alive') == N
+                   for i in range(N))
+
+    t = wait_until(converged, step=0.1)
+    convergence = None if t is None else time.monotonic() - impl.t0
+
+    time.sleep(2)
+
+    # idle CPU and memory per node, over IDLE_SECONDS
+    before = {i: sum(cpu_ticks(p) for p in impl.pids(i)) for i in range(N)}
+    time.sleep(IDLE_SECONDS)
+    after = {i: sum(cpu_ticks(p) for p in impl.pids(i)) for i in range(N)}
+    tick = os.sysconf('SC_CLK_TCK')
+    cpu = sum(after[i] - before[i] for i in range(N)) / N / tick / IDLE_SECONDS
+    mem = sum(sum(pss_kb(p) for p in impl.pids(i)) for i in range(N)) / N
+
+    victim = N - 1
+    name = impl.node_name(victim)
+    t0 = time.monotonic()
+    impl.kill(victim)
+
+    def detected():
+        return all(impl.states(i).get(name) in ('failed', 'dead')
+                   for i in range(N - 1))
+
+    t = wait_until(detected, step=0.1)
+    detection = None if t is None else time.monotonic() - t0
+
+    impl.stop()
+    time.sleep(1)
+
+    return {'convergence_s': convergence, 'detection_s': detection,
+            'pss_kb': mem, 'idle_cpu': cpu}
+
+
+def fmt(v, f):
+    return 'n/a' if v is None else f % v
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix='engram-bench-')
+    os.chmod(tmp, 0o755)
+    try:
+        e = measure(Engram(tmp))
+        s = measure(Serf(tmp))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print()
+    print('cluster of %d on loopback (probe 1s/500ms, gossip 200ms, '
+          'suspicion mult 4), %d CPUs' % (N, os.cpu_count()))
+    print('%-28s %12s %12s %10s' % ('', 'engram', 'serf', 'ratio'))
+
+    def row(label, key, f, target):
+        ev, sv = e[key], s[key]
+        ratio = (ev / sv) if ev is not None and sv not in (None, 0) else None
+        print('%-28s %12s %12s %10s  %s' % (label, fmt(ev, f), fmt(sv, f),
+                                            fmt(ratio, '%.2fx'), target))
+
+    row('convergence (s)', 'convergence_s', '%.2f', '(target <= 1.0x)')
+    row('detection (s)', 'detection_s', '%.2f', '(target <= 1.0x)')
+    row('memory per node (PSS KiB)', 'pss_kb', '%.0f', '(target <= 0.2x)')
+    row('idle CPU per node (cores)', 'idle_cpu', '%.4f', '(target <= 1.0x)')
+    print(json.dumps({'engram': e, 'serf': s}))
+
+
+main()
