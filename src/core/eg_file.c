@@ -6,6 +6,10 @@
 #include <eg_config.h>
 #include <eg_core.h>
 
+#if (EG_HAVE_GETRANDOM)
+#include <sys/random.h>
+#endif
+
 
 eg_int_t
 eg_get_full_name(eg_pool_t *pool, eg_str_t *prefix, eg_str_t *name)
@@ -362,4 +366,62 @@ eg_cloexec(int fd)
     }
 
     return EG_OK;
+}
+
+
+eg_int_t
+eg_random_bytes(u_char *buf, size_t len)
+{
+#if (EG_HAVE_GETRANDOM)
+    ssize_t  n;
+
+    while (len) {
+        n = getrandom(buf, len, 0);
+
+        if (n == -1) {
+            if (eg_errno == EG_EINTR) {
+                continue;
+            }
+
+            return EG_ERROR;
+        }
+
+        buf += n;
+        len -= (size_t) n;
+    }
+
+    return EG_OK;
+
+#elif (EG_HAVE_ARC4RANDOM)
+    arc4random_buf(buf, len);
+    return EG_OK;
+
+#else
+    int      fd;
+    ssize_t  n;
+
+    fd = open("/dev/urandom", O_RDONLY|O_CLOEXEC);
+    if (fd == -1) {
+        return EG_ERROR;
+    }
+
+    while (len) {
+        n = read(fd, buf, len);
+
+        if (n <= 0) {
+            if (n == -1 && eg_errno == EG_EINTR) {
+                continue;
+            }
+
+            (void) close(fd);
+            return EG_ERROR;
+        }
+
+        buf += n;
+        len -= (size_t) n;
+    }
+
+    (void) close(fd);
+    return EG_OK;
+#endif
 }

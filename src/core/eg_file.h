@@ -30,6 +30,8 @@ eg_open_file_t *eg_conf_open_file(eg_cycle_t *cycle, eg_str_t *name);
 void eg_reopen_files(eg_cycle_t *cycle, uid_t user);
 
 eg_int_t eg_nonblocking(int fd);
+/* bytes from the kernel's generator (getrandom(), arc4random) */
+eg_int_t eg_random_bytes(u_char *buf, size_t len);
 eg_int_t eg_cloexec(int fd);
 
 #endif /* EG_FILE_H_INCLUDED */

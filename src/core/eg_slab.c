@@ -65,7 +65,12 @@ eg_slab_init(eg_slab_pool_t *pool, size_t size, eg_str_t *name)
                       eg_min(sizeof(pool->name),
                              (name ? name->len : 0) + 1));
 
-    eg_memzero(pool->pages, n * sizeof(eg_slab_page_t));
+    /*
+     * A zone is a fresh anonymous mapping, zeroes already: leaving the
+     * descriptors untouched keeps their pages unallocated until used,
+     * and zero is "inside a free run", so only the run's ends are set.
+     */
+
     eg_memzero(pool->stats, sizeof(pool->stats));
 
     pool->free.next = &pool->free;
@@ -74,10 +79,6 @@ eg_slab_init(eg_slab_pool_t *pool, size_t size, eg_str_t *name)
     for (i = 0; i < EG_SLAB_CLASSES; i++) {
         pool->slots[i].next = &pool->slots[i];
         pool->slots[i].prev = &pool->slots[i];
-    }
-
-    for (i = 0; i < n; i++) {
-        pool->pages[i].type = EG_SLAB_FREE_BODY;
     }
 
     eg_slab_set_free_run(pool->pages, n);

@@ -35,9 +35,9 @@ struct eg_slab_page_s {
     uint64_t          map[EG_SLAB_MAP_WORDS];   /* busy slots */
 };
 
-#define EG_SLAB_FREE         0  /* first page of a free run */
-#define EG_SLAB_FREE_TAIL    1  /* last page of a free run; prev = head */
-#define EG_SLAB_FREE_BODY    2  /* inside a free run */
+#define EG_SLAB_FREE_BODY    0  /* inside a free run: what zeroes are */
+#define EG_SLAB_FREE         1  /* first page of a free run */
+#define EG_SLAB_FREE_TAIL    2  /* last page of a free run; prev = head */
 #define EG_SLAB_CLASS        3  /* a page of slots */
 #define EG_SLAB_RUN          4  /* first page of an allocated run */
 #define EG_SLAB_RUN_BODY     5  /* inside an allocated run */
@@ -71,6 +71,7 @@ typedef struct {
 } eg_slab_pool_t;
 
 
+/* the zone must be zero-filled, as a fresh mapping is */
 eg_int_t eg_slab_init(eg_slab_pool_t *pool, size_t size, eg_str_t *name);
 void *eg_slab_alloc(eg_slab_pool_t *pool, size_t size);
 void *eg_slab_alloc_locked(eg_slab_pool_t *pool, size_t size);

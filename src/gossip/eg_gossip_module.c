@@ -20,7 +20,6 @@
 #include <eg_event.h>
 #include <eg_gossip.h>
 #include <sys/file.h>
-#include <openssl/rand.h>
 
 
 static void *eg_gossip_create_conf(eg_cycle_t *cycle);
@@ -1186,8 +1185,9 @@ eg_gossip_env_random(void *data, u_char *buf, size_t len)
 {
     eg_unused(data);
 
-    if (RAND_bytes(buf, (int) len) != 1) {
-        /* never seen; the nonces must not repeat, so stop */
+    /* the kernel's generator: nonces must be unpredictable and unique */
+
+    if (eg_random_bytes(buf, len) != EG_OK) {
         abort();
     }
 }
