@@ -610,8 +610,9 @@ eg_metrics_render_all(eg_writer_t *o)
 eg_int_t
 eg_metrics_render(eg_pool_t *pool, eg_str_t *out, eg_str_t *extra)
 {
-    size_t            len;
-    eg_writer_t  o;
+    size_t        len;
+    eg_uint_t     tries;
+    eg_writer_t   o;
 
     if (eg_metrics_pool == NULL) {
         eg_str_null(out);
@@ -621,8 +622,10 @@ eg_metrics_render(eg_pool_t *pool, eg_str_t *out, eg_str_t *extra)
     eg_shmtx_lock(&eg_metrics_pool->mutex);
 
     /*
-     * Measure, then write into memory of exactly that size.  A counter
-     * can grow a digit between the passes; the slack covers that.
+     * Measure, then write into memory of that size.  Counters are atomics
+     * that other processes bump without the lock, so one can grow a digit
+     * between the passes: the slack covers the usual case, and a render
+     * that still did not fit is done again with the size it reported.
      */
 
     o.p = NULL;
@@ -631,19 +634,25 @@ eg_metrics_render(eg_pool_t *pool, eg_str_t *out, eg_str_t *extra)
 
     eg_metrics_render_all(&o);
 
-    len = o.len + 64 + (extra ? extra->len : 0);
+    for (tries = 0; ; tries++) {
+        len = o.len + 64 + (extra ? extra->len : 0);
 
-    o.p = eg_pnalloc(pool, len + 1);
-    if (o.p == NULL) {
-        eg_shmtx_unlock(&eg_metrics_pool->mutex);
-        return EG_ERROR;
+        o.p = eg_pnalloc(pool, len + 1);
+        if (o.p == NULL) {
+            eg_shmtx_unlock(&eg_metrics_pool->mutex);
+            return EG_ERROR;
+        }
+
+        out->data = o.p;
+        o.last = o.p + len + 1;
+        o.len = 0;
+
+        eg_metrics_render_all(&o);
+
+        if (o.len + (extra ? extra->len : 0) <= len || tries == 2) {
+            break;
+        }
     }
-
-    out->data = o.p;
-    o.last = o.p + len + 1;
-    o.len = 0;
-
-    eg_metrics_render_all(&o);
 
     eg_shmtx_unlock(&eg_metrics_pool->mutex);
 

@@ -86,8 +86,11 @@ u_char *eg_vslprintf(u_char *buf, u_char *last, const char *fmt,
 
 /*
  * A writer that renders twice with the same code: first with p == NULL to
- * measure, then into memory of exactly that size.  Status handlers use it
- * to render from a snapshot without guessing buffer sizes.
+ * measure, then into memory of that size plus one byte, which
+ * eg_writer_printf() needs for vsnprintf()'s terminating NUL.  Status
+ * handlers use it to render from a snapshot without guessing buffer sizes.
+ * len counts every byte asked for, so len > last - start after the second
+ * pass means the output was cut short.
  */
 typedef struct {
     u_char      *p;         /* where the next byte goes; NULL: measuring */

@@ -28,6 +28,8 @@ static char *eg_http_ssl_protocols(eg_conf_t *cf, eg_command_t *cmd,
 static char *eg_http_ssl_certificate(eg_conf_t *cf, eg_command_t *cmd,
     void *conf);
 static eg_int_t eg_http_ssl_init(eg_conf_t *cf);
+static eg_int_t eg_http_ssl_load(eg_conf_t *cf,
+    eg_http_ssl_srv_conf_t *conf);
 
 
 static eg_command_t  eg_http_ssl_commands[] = {
@@ -116,7 +118,6 @@ eg_http_ssl_merge_srv_conf(eg_conf_t *cf, void *parent, void *child)
     eg_http_ssl_srv_conf_t  *conf = child;
 
     eg_int_t         rc;
-    eg_str_t         cert, key;
     eg_conf_file_t   where, *saved;
 
     eg_conf_merge_uint_value(conf->protocols, prev->protocols,
@@ -137,17 +138,41 @@ eg_http_ssl_merge_srv_conf(eg_conf_t *cf, void *parent, void *child)
         return EG_CONF_OK;      /* no TLS here, unless a listen wants it */
     }
 
+    /*
+     * The block is parsed by now: errors name the ssl_certificate line
+     * (inherited with the certificate), not the end of the block.
+     */
+
+    saved = cf->conf_file;
+    where.name = conf->where_file;
+    where.line = conf->where_line;
+    cf->conf_file = &where;
+
+    rc = eg_http_ssl_load(cf, conf);
+
+    cf->conf_file = saved;
+
+    return rc == EG_OK ? EG_CONF_OK : EG_CONF_ERROR;
+}
+
+
+static eg_int_t
+eg_http_ssl_load(eg_conf_t *cf, eg_http_ssl_srv_conf_t *conf)
+{
+    eg_int_t  rc;
+    eg_str_t  cert, key;
+
     if (conf->certificate_key.data == NULL) {
         eg_conf_log_error(EG_LOG_EMERG, cf, 0,
                           "no \"ssl_certificate_key\" is defined for "
                           "certificate \"%s\"", conf->certificate.data);
-        return EG_CONF_ERROR;
+        return EG_ERROR;
     }
 
     conf->ssl.log = cf->log;
 
     if (eg_ssl_create(&conf->ssl, conf->protocols, cf->pool) != EG_OK) {
-        return EG_CONF_ERROR;
+        return EG_ERROR;
     }
 
     cert = conf->certificate;
@@ -156,20 +181,8 @@ eg_http_ssl_merge_srv_conf(eg_conf_t *cf, void *parent, void *child)
     if (eg_conf_full_name(cf->cycle, &cert, 1) != EG_OK
         || eg_conf_full_name(cf->cycle, &key, 1) != EG_OK)
     {
-        return EG_CONF_ERROR;
+        return EG_ERROR;
     }
-
-    /* errors name the ssl_certificate line, not the end of the block */
-
-    if (conf->where_file.data == NULL) {
-        conf->where_file = prev->where_file;
-        conf->where_line = prev->where_line;
-    }
-
-    saved = cf->conf_file;
-    where.name = conf->where_file;
-    where.line = conf->where_line;
-    cf->conf_file = &where;
 
     rc = eg_ssl_certificate(cf, &conf->ssl, &cert, &key);
 
@@ -177,13 +190,7 @@ eg_http_ssl_merge_srv_conf(eg_conf_t *cf, void *parent, void *child)
         rc = eg_ssl_ciphers(cf, &conf->ssl, &conf->ciphers);
     }
 
-    cf->conf_file = saved;
-
-    if (rc != EG_OK) {
-        return EG_CONF_ERROR;
-    }
-
-    return EG_CONF_OK;
+    return rc;
 }
 
 
