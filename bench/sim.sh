@@ -57,7 +57,7 @@ for n in sizes:
     r = json.load(open("%s/join.%d" % (out, n)))
     d = r["dissemination"][0]
     rss = int(open("%s/rss.%d" % (out, n)).read().split()[-1]) / 1024
-    full = d["full_s"] - d["start_s"] if d["full_s"] is not None else None
+    full = d["full_s"]
     s = serf.get(n)
     print("%8d %10s %8s %10s %8s %10.2f %10.0f" % (
         n,

@@ -33,9 +33,21 @@
  *    and shrinks toward min = suspicion_mult * log10(N) * probe_interval
  *    as independent members confirm it; k = suspicion_mult - 2
  *    confirmations bring it to min.  A lone confused accuser thus waits
- *    long enough for a paused or overloaded member to refute.
+ *    long enough for a paused or overloaded member to refute.  Only an
+ *    accuser other than the first counts: the first accusation gossiped
+ *    back does not, nor a snapshot's word, and an accusation at a newer
+ *    incarnation (the member refuted, we missed it) starts afresh.  A
+ *    failed probe of a suspect is this node's own confirmation.
  *  - Buddy system: a ping to a suspect carries the suspicion first, so
  *    the suspect learns of it, and refutes, at once.
+ *
+ * Stale news.  Dissemination reaches nearly everyone, not everyone: a
+ * member that missed a refutation keeps its suspicion, and, once that
+ * runs out, declares a live member dead.  So a record older than what
+ * this node knows (a lower incarnation) is answered at once with a
+ * GOSSIP of the newer one straight to the packet's sender; and a member
+ * that hears a stale accusation of itself, one it has already outbid,
+ * tells its current incarnation again instead of refuting anew.
  *
  * Incarnations.  Only a member raises its own incarnation (to refute, to
  * change tags, to leave).  A node starts at an incarnation given by its
@@ -54,6 +66,10 @@
 static void eg_swim_probe(eg_swim_t *swim, eg_swim_timer_t *t);
 static void eg_swim_probe_timeout(eg_swim_t *swim, eg_swim_timer_t *t);
 static void eg_swim_probe_finish(eg_swim_t *swim);
+static void eg_swim_handle(eg_swim_t *swim, eg_swim_addr_t *from,
+    eg_swim_message_t *msg);
+static void eg_swim_send_correction(eg_swim_t *swim, eg_swim_addr_t *to,
+    eg_swim_member_t **stale, eg_uint_t n);
 static void eg_swim_relay_timeout(eg_swim_t *swim, eg_swim_timer_t *t);
 static void eg_swim_suspicion_timeout(eg_swim_t *swim, eg_swim_timer_t *t);
 static void eg_swim_alive(eg_swim_t *swim, eg_swim_record_t *r);
@@ -390,19 +406,18 @@ eg_swim_receive(eg_swim_t *swim, eg_swim_addr_t *from, u_char *buf,
     ssize_t              n;
     uint8_t              flags;
     eg_int_t             rc;
-    eg_uint_t            i;
-    eg_queue_t          *q;
-    eg_swim_relay_t     *relay;
-    eg_swim_member_t    *m;
+    eg_uint_t            i, nstale, reason;
+    eg_swim_member_t    *m, *stale[EG_SWIM_MAX_RECORDS];
+    eg_swim_record_t    *r;
     eg_swim_message_t   *msg;
 
     swim->stats.received_packets++;
     swim->stats.received_bytes += len;
 
-    rc = eg_swim_check_header(buf, len, swim->cluster, &flags);
-
-    if (rc != EG_OK) {
-        eg_swim_drop(swim, (eg_uint_t) rc);
+    if (eg_swim_check_header(buf, len, swim->cluster, &flags, &reason)
+        != EG_OK)
+    {
+        eg_swim_drop(swim, reason);
         return;
     }
 
@@ -444,11 +459,44 @@ eg_swim_receive(eg_swim_t *swim, eg_swim_addr_t *from, u_char *buf,
         return;
     }
 
-    /* the news first: the answer may depend on it */
+    /*
+     * The news first: the answer may depend on it.  News older than
+     * ours (a member that has since refuted, say) means the sender
+     * missed an update; it hears ours straight back.
+     */
+
+    nstale = 0;
 
     for (i = 0; i < msg->nrecords; i++) {
-        eg_swim_apply(swim, &msg->records[i], 0);
+        r = &msg->records[i];
+        m = eg_swim_find(swim, r->id, r->id_len);
+
+        if (m && m->incarnation > r->incarnation) {
+            stale[nstale++] = m;
+        }
+
+        eg_swim_apply(swim, r, 0);
     }
+
+    /* the message may point into swim->plain: answers overwrite it */
+
+    eg_swim_handle(swim, from, msg);
+
+    if (nstale) {
+        eg_swim_send_correction(swim, from, stale, nstale);
+    }
+}
+
+
+static void
+eg_swim_handle(eg_swim_t *swim, eg_swim_addr_t *from,
+    eg_swim_message_t *msg)
+{
+    u_char             id[EG_SWIM_ID_MAX];
+    uint8_t            id_len;
+    eg_queue_t        *q;
+    eg_swim_relay_t   *relay;
+    eg_swim_member_t  *m;
 
     switch (msg->type) {
 
@@ -483,10 +531,15 @@ eg_swim_receive(eg_swim_t *swim, eg_swim_addr_t *from, u_char *buf,
         eg_swim_timer_add(swim, &relay->timer, eg_swim_now(swim)
                           + swim->conf.probe_timeout * 4 / 5);
 
-        m = eg_swim_find(swim, msg->target, msg->target_len);
+        /* the id is in swim->plain, where the ping is about to be built */
 
-        eg_swim_send_ping(swim, &msg->target_addr, relay->seq, m,
-                          msg->target, msg->target_len);
+        id_len = msg->target_len;
+        eg_memcpy(id, msg->target, id_len);
+
+        m = eg_swim_find(swim, id, id_len);
+
+        eg_swim_send_ping(swim, &msg->target_addr, relay->seq, m, id,
+                          id_len);
         return;
 
     case EG_SWIM_ACK:
@@ -523,6 +576,71 @@ eg_swim_receive(eg_swim_t *swim, eg_swim_addr_t *from, u_char *buf,
     case EG_SWIM_GOSSIP:
         return;
     }
+}
+
+
+/*
+ * Our records of members the sender spoke of in older incarnations, in
+ * one GOSSIP straight back to it.  Dissemination reaches nearly every
+ * member, not all; a member that missed a refutation would otherwise
+ * keep its suspicion until it ran out and declare a live member dead.
+ * The sender's stale word, still being gossiped, is what gives it away.
+ */
+static void
+eg_swim_send_correction(eg_swim_t *swim, eg_swim_addr_t *to,
+    eg_swim_member_t **stale, eg_uint_t n)
+{
+    u_char                *count;
+    eg_uint_t              i, sent;
+    eg_swim_buf_t          b;
+    eg_swim_record_t       r;
+    eg_swim_suspicion_t   *s;
+    eg_swim_member_ext_t  *ext;
+
+    eg_swim_start_packet(swim, &b, EG_SWIM_GOSSIP);
+
+    count = b.p;
+    eg_swim_put_u8(&b, 0);
+
+    sent = 0;
+
+    for (i = 0; i < n && !b.error; i++) {
+        eg_swim_member_record(stale[i], &r);
+
+        if (stale[i]->state != EG_MEMBER_ALIVE) {
+
+            /* in the accuser's name, as gossip would tell it */
+
+            ext = stale[i]->ext;
+            s = ext ? ext->suspicion : NULL;
+
+            r.flags = EG_SWIM_R_FROM;
+            r.from = swim->self->ident->id;
+            r.from_len = swim->self->ident->id_len;
+
+            if (stale[i]->state == EG_MEMBER_SUSPECT && s
+                && s->accuser_len)
+            {
+                r.from = s->accuser_id;
+                r.from_len = s->accuser_len;
+            }
+        }
+
+        if (eg_swim_record_size(&r) > (size_t) (b.last - b.p)) {
+            break;
+        }
+
+        eg_swim_put_record(&b, &r);
+        sent++;
+    }
+
+    if (sent == 0 || b.error) {
+        return;
+    }
+
+    *count = (u_char) sent;
+
+    eg_swim_send(swim, to, &b);
 }
 
 
@@ -788,9 +906,16 @@ eg_swim_probe_finish(eg_swim_t *swim)
         eg_swim_awareness(swim, 1);
     }
 
+    /*
+     * A failed probe of a member someone else already suspects is an
+     * independent observation of our own: it confirms that suspicion
+     * (and is gossiped as such), which is what brings the Lifeguard
+     * timeout down from max toward min for a member that is really gone.
+     */
+
     m = eg_swim_find(swim, ps->id, ps->id_len);
 
-    if (m && m->state == EG_MEMBER_ALIVE) {
+    if (m && (m->state == EG_MEMBER_ALIVE || m->state == EG_MEMBER_SUSPECT)) {
         eg_swim_suspect(swim, m, m->incarnation, swim->self->ident->id,
                         swim->self->ident->id_len);
     }
@@ -816,10 +941,12 @@ eg_swim_apply(eg_swim_t *swim, eg_swim_record_t *r, eg_uint_t merge)
         if (merge) {
             /*
              * A snapshot's word that someone is dead is second hand and
-             * maybe old: suspect it ourselves, and let it refute.  A
-             * member we never heard of is learnt first.  One we already
-             * suspect stays as it is: a snapshot is nobody's independent
-             * observation, and in our name it would count as one.
+             * maybe old: suspect it, in the name of its accuser (the
+             * record's from, or else the snapshot's sender: see
+             * eg_swim_merge_snapshot()), and let it refute.  A member we
+             * never heard of is learnt first.  One we already suspect
+             * stays as it is: a snapshot is nobody's independent
+             * observation, so it confirms nothing.
              */
 
             if (m == NULL && (r->flags & EG_SWIM_R_ADDR)) {
@@ -829,9 +956,15 @@ eg_swim_apply(eg_swim_t *swim, eg_swim_record_t *r, eg_uint_t merge)
             }
 
             if (m && m->state == EG_MEMBER_ALIVE) {
-                eg_swim_suspect(swim, m, r->incarnation,
-                                swim->self->ident->id,
-                                swim->self->ident->id_len);
+                if (r->from_len) {
+                    eg_swim_suspect(swim, m, r->incarnation, r->from,
+                                    r->from_len);
+
+                } else {
+                    eg_swim_suspect(swim, m, r->incarnation,
+                                    swim->self->ident->id,
+                                    swim->self->ident->id_len);
+                }
             }
 
             return;
@@ -987,12 +1120,6 @@ eg_swim_suspect(eg_swim_t *swim, eg_swim_member_t *m, uint64_t incarnation,
     eg_swim_suspicion_t   *s;
     eg_swim_member_ext_t  *ext;
 
-    if (incarnation < m->incarnation
-        || m->state == EG_MEMBER_DEAD || m->state == EG_MEMBER_LEFT)
-    {
-        return;
-    }
-
     if (m == swim->self) {
         if (!swim->leaving) {
             eg_swim_refute(swim, incarnation);
@@ -1001,9 +1128,27 @@ eg_swim_suspect(eg_swim_t *swim, eg_swim_member_t *m, uint64_t incarnation,
         return;
     }
 
+    if (incarnation < m->incarnation
+        || m->state == EG_MEMBER_DEAD || m->state == EG_MEMBER_LEFT)
+    {
+        return;
+    }
+
     ext = eg_swim_ext(swim, m);
     if (ext == NULL) {
         return;
+    }
+
+    if (m->state == EG_MEMBER_SUSPECT && ext->suspicion
+        && incarnation > m->incarnation)
+    {
+        /*
+         * The member refuted our suspicion (we missed that) and is
+         * accused again: a new suspicion, not a confirmation of the old
+         * one, whose time has mostly run.
+         */
+
+        eg_swim_clear_suspicion(swim, m);
     }
 
     if (m->state == EG_MEMBER_SUSPECT && ext->suspicion) {
@@ -1028,10 +1173,6 @@ eg_swim_suspect(eg_swim_t *swim, eg_swim_member_t *m, uint64_t incarnation,
         }
 
         s->from[s->n++] = h;
-
-        if (incarnation > m->incarnation) {
-            m->incarnation = incarnation;
-        }
 
         eg_swim_timer_add(swim, &s->timer,
                           eg_swim_suspicion_deadline(swim, s));
@@ -1120,9 +1261,7 @@ eg_swim_dead(eg_swim_t *swim, eg_swim_record_t *r)
 
     m = eg_swim_find(swim, r->id, r->id_len);
 
-    if (m == NULL || r->incarnation < m->incarnation
-        || m->state == EG_MEMBER_DEAD || m->state == EG_MEMBER_LEFT)
-    {
+    if (m == NULL) {
         return;
     }
 
@@ -1131,6 +1270,12 @@ eg_swim_dead(eg_swim_t *swim, eg_swim_record_t *r)
             eg_swim_refute(swim, r->incarnation);
         }
 
+        return;
+    }
+
+    if (r->incarnation < m->incarnation
+        || m->state == EG_MEMBER_DEAD || m->state == EG_MEMBER_LEFT)
+    {
         return;
     }
 
@@ -1149,11 +1294,28 @@ eg_swim_dead(eg_swim_t *swim, eg_swim_record_t *r)
 static void
 eg_swim_refute(eg_swim_t *swim, uint64_t incarnation)
 {
-    eg_swim_member_t  *self;
+    eg_swim_member_t      *self;
+    eg_swim_member_ext_t  *ext;
 
     self = swim->self;
 
-    self->incarnation = eg_max(self->incarnation, incarnation) + 1;
+    if (incarnation < self->incarnation) {
+        /*
+         * Already outbid: our refutation missed whoever still says
+         * this (it ran out of retransmits while the network was lost).
+         * Say it again, as it stands, unless it is still being said.
+         */
+
+        ext = self->ext;
+
+        if (ext == NULL || ext->bcast == NULL) {
+            eg_swim_enqueue_member(swim, self, NULL, 0);
+        }
+
+        return;
+    }
+
+    self->incarnation = incarnation + 1;
 
     swim->stats.refutations++;
 
@@ -1175,10 +1337,10 @@ u_char *
 eg_swim_stream_request(eg_swim_t *swim, eg_swim_addr_t *from, u_char *buf,
     size_t len, size_t *rlen)
 {
-    u_char   *body, *answer;
-    size_t    blen;
-    uint8_t   type;
-    eg_int_t  rc;
+    u_char     *body, *answer;
+    size_t      blen;
+    uint8_t     type;
+    eg_uint_t   reason;
 
     eg_unused(from);
 
@@ -1187,10 +1349,10 @@ eg_swim_stream_request(eg_swim_t *swim, eg_swim_addr_t *from, u_char *buf,
     swim->stats.received_packets++;
     swim->stats.received_bytes += len;
 
-    rc = eg_swim_open_stream(swim, buf, len, &body, &blen, &type);
-
-    if (rc != EG_OK) {
-        eg_swim_drop(swim, (eg_uint_t) rc);
+    if (eg_swim_open_stream(swim, buf, len, &body, &blen, &type, &reason)
+        != EG_OK)
+    {
+        eg_swim_drop(swim, reason);
         return NULL;
     }
 
@@ -1208,15 +1370,15 @@ eg_swim_stream_request(eg_swim_t *swim, eg_swim_addr_t *from, u_char *buf,
         answer = eg_swim_snapshot(swim, EG_SWIM_SNAPSHOT, rlen);
     }
 
-    rc = eg_swim_merge_snapshot(swim, body, blen);
-    free(body);
-
-    if (rc != EG_OK) {
+    if (eg_swim_merge_snapshot(swim, body, blen, &reason) != EG_OK) {
+        free(body);
         free(answer);
         *rlen = 0;
-        eg_swim_drop(swim, (eg_uint_t) rc);
+        eg_swim_drop(swim, reason);
         return NULL;
     }
+
+    free(body);
 
     if (type == EG_SWIM_JOIN) {
         /* the joiner is in, and its alive news is queued: tell it all */
@@ -1237,6 +1399,7 @@ eg_swim_stream_response(eg_swim_t *swim, uint32_t tag, u_char *buf,
     size_t              blen;
     uint8_t             type;
     eg_int_t            rc;
+    eg_uint_t           reason;
     eg_queue_t         *q;
     eg_swim_pending_t  *p;
 
@@ -1267,27 +1430,27 @@ eg_swim_stream_response(eg_swim_t *swim, uint32_t tag, u_char *buf,
         swim->stats.received_packets++;
         swim->stats.received_bytes += len;
 
-        rc = eg_swim_open_stream(swim, buf, len, &body, &blen, &type);
+        rc = eg_swim_open_stream(swim, buf, len, &body, &blen, &type,
+                                 &reason);
 
         if (rc == EG_OK && type != EG_SWIM_SNAPSHOT) {
             free(body);
-            rc = EG_SWIM_DROP_UNKNOWN;
+            reason = EG_SWIM_DROP_UNKNOWN;
+            rc = EG_ERROR;
         }
 
         if (rc == EG_OK) {
-            rc = eg_swim_merge_snapshot(swim, body, blen);
+            rc = eg_swim_merge_snapshot(swim, body, blen, &reason);
             free(body);
         }
 
         if (rc != EG_OK) {
-            eg_swim_drop(swim, (eg_uint_t) rc);
-            rc = EG_ERROR;
+            eg_swim_drop(swim, reason);
         }
     }
 
     if (p->type == EG_SWIM_JOIN && swim->env.join_result) {
-        swim->env.join_result(swim->env.data, &p->to,
-                              rc == EG_OK ? EG_OK : EG_ERROR);
+        swim->env.join_result(swim->env.data, &p->to, rc);
     }
 
     free(p);

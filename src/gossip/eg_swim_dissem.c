@@ -438,6 +438,37 @@ eg_swim_stream_send(eg_swim_t *swim, eg_swim_addr_t *to, uint8_t type)
 
 
 /*
+ * A member as a snapshot carries it: with its address and tags, and, if
+ * we suspect it, who accused it first, so that the receiver's suspicion
+ * is in the accuser's name (see eg_swim_merge_snapshot()).
+ */
+static void
+eg_swim_snapshot_record(eg_swim_member_t *m, eg_swim_record_t *r)
+{
+    eg_swim_suspicion_t   *s;
+    eg_swim_member_ext_t  *ext;
+
+    eg_swim_member_record(m, r);
+
+    ext = m->ext;
+
+    if (m->state != EG_MEMBER_SUSPECT || ext == NULL
+        || ext->suspicion == NULL)
+    {
+        return;
+    }
+
+    s = ext->suspicion;
+
+    if (s->accuser_len) {
+        r->flags |= EG_SWIM_R_FROM;
+        r->from = s->accuser_id;
+        r->from_len = s->accuser_len;
+    }
+}
+
+
+/*
  * A stream message: header, then (deflated when COMPRESSED, after a u32
  * of the plain length) the type, cluster name, version range, and the
  * members; a join carries only the joiner.
@@ -463,7 +494,7 @@ eg_swim_snapshot(eg_swim_t *swim, uint8_t type, size_t *len)
     size += eg_swim_record_size(&r);
 
     for (i = 0; type != EG_SWIM_JOIN && i < swim->nprobe; i++) {
-        eg_swim_member_record(swim->probe[i], &r);
+        eg_swim_snapshot_record(swim->probe[i], &r);
         size += eg_swim_record_size(&r);
     }
 
@@ -488,7 +519,7 @@ eg_swim_snapshot(eg_swim_t *swim, uint8_t type, size_t *len)
 
     for (i = 0; type != EG_SWIM_JOIN && i < swim->nprobe; i++) {
         m = swim->probe[i];
-        eg_swim_member_record(m, &r);
+        eg_swim_snapshot_record(m, &r);
         eg_swim_put_record(&b, &r);
     }
 
@@ -572,12 +603,12 @@ eg_swim_snapshot(eg_swim_t *swim, uint8_t type, size_t *len)
 
 /*
  * Checks, decrypts and inflates a stream message; *body (malloc()ed, the
- * caller frees it) starts at the type byte.  Returns EG_OK or the drop
- * reason.
+ * caller frees it) starts at the type byte.  Returns EG_OK, or EG_ERROR
+ * with the drop reason in *reason.
  */
 eg_int_t
 eg_swim_open_stream(eg_swim_t *swim, u_char *buf, size_t len, u_char **body,
-    size_t *blen, uint8_t *type)
+    size_t *blen, uint8_t *type, eg_uint_t *reason)
 {
     u_char         *plain, *raw;
     size_t          plen;
@@ -585,33 +616,37 @@ eg_swim_open_stream(eg_swim_t *swim, u_char *buf, size_t len, u_char **body,
     ssize_t         n;
     uint8_t         flags;
     uint32_t        want;
-    eg_int_t        rc;
     eg_swim_buf_t   b;
 
     *body = NULL;
 
     if (len > EG_SWIM_MAX_STREAM) {
-        return EG_SWIM_DROP_MALFORMED;
+        *reason = EG_SWIM_DROP_MALFORMED;
+        return EG_ERROR;
     }
 
-    rc = eg_swim_check_header(buf, len, swim->cluster, &flags);
-    if (rc != EG_OK) {
-        return rc;
+    if (eg_swim_check_header(buf, len, swim->cluster, &flags, reason)
+        != EG_OK)
+    {
+        return EG_ERROR;
     }
 
     if ((flags & EG_SWIM_F_ENCRYPTED) && swim->keyring.nkeys == 0) {
-        return EG_SWIM_DROP_DECRYPT;
+        *reason = EG_SWIM_DROP_DECRYPT;
+        return EG_ERROR;
     }
 
     if (!(flags & EG_SWIM_F_ENCRYPTED) && swim->keyring.nkeys) {
-        return EG_SWIM_DROP_PLAINTEXT;
+        *reason = EG_SWIM_DROP_PLAINTEXT;
+        return EG_ERROR;
     }
 
     plen = len - EG_SWIM_HEADER_LEN;
 
     plain = malloc(plen ? plen : 1);
     if (plain == NULL) {
-        return EG_SWIM_DROP_MALFORMED;
+        *reason = EG_SWIM_DROP_MALFORMED;
+        return EG_ERROR;
     }
 
     if (flags & EG_SWIM_F_ENCRYPTED) {
@@ -619,7 +654,8 @@ eg_swim_open_stream(eg_swim_t *swim, u_char *buf, size_t len, u_char **body,
                             buf + EG_SWIM_HEADER_LEN, plen, plain);
         if (n < 0) {
             free(plain);
-            return EG_SWIM_DROP_DECRYPT;
+            *reason = EG_SWIM_DROP_DECRYPT;
+            return EG_ERROR;
         }
 
         plen = (size_t) n;
@@ -637,13 +673,15 @@ eg_swim_open_stream(eg_swim_t *swim, u_char *buf, size_t len, u_char **body,
 
         if (b.error || want == 0 || want > EG_SWIM_MAX_STREAM) {
             free(plain);
-            return EG_SWIM_DROP_MALFORMED;
+            *reason = EG_SWIM_DROP_MALFORMED;
+            return EG_ERROR;
         }
 
         raw = malloc(want);
         if (raw == NULL) {
             free(plain);
-            return EG_SWIM_DROP_MALFORMED;
+            *reason = EG_SWIM_DROP_MALFORMED;
+            return EG_ERROR;
         }
 
         rlen = want;
@@ -653,7 +691,8 @@ eg_swim_open_stream(eg_swim_t *swim, u_char *buf, size_t len, u_char **body,
         {
             free(raw);
             free(plain);
-            return EG_SWIM_DROP_MALFORMED;
+            *reason = EG_SWIM_DROP_MALFORMED;
+            return EG_ERROR;
         }
 
         free(plain);
@@ -663,7 +702,8 @@ eg_swim_open_stream(eg_swim_t *swim, u_char *buf, size_t len, u_char **body,
 
     if (plen < 1) {
         free(plain);
-        return EG_SWIM_DROP_MALFORMED;
+        *reason = EG_SWIM_DROP_MALFORMED;
+        return EG_ERROR;
     }
 
     *type = plain[0];
@@ -676,10 +716,12 @@ eg_swim_open_stream(eg_swim_t *swim, u_char *buf, size_t len, u_char **body,
 
 /*
  * Adopts a snapshot (body from eg_swim_open_stream()).  Every record is
- * checked before any is applied: a bad one rejects the whole message.
+ * checked before any is applied: a bad one rejects the whole message
+ * (EG_ERROR, with the drop reason in *reason).
  */
 eg_int_t
-eg_swim_merge_snapshot(eg_swim_t *swim, u_char *body, size_t len)
+eg_swim_merge_snapshot(eg_swim_t *swim, u_char *body, size_t len,
+    eg_uint_t *reason)
 {
     u_char            *name;
     uint8_t            name_len, vmin, vmax;
@@ -699,27 +741,32 @@ eg_swim_merge_snapshot(eg_swim_t *swim, u_char *body, size_t len)
     count = eg_swim_get_u32(&b);
 
     if (b.error) {
-        return EG_SWIM_DROP_MALFORMED;
+        *reason = EG_SWIM_DROP_MALFORMED;
+        return EG_ERROR;
     }
 
     if (name_len != swim->cluster_name_len
         || (name_len && eg_memcmp(name, swim->cluster_name, name_len) != 0))
     {
         /* the hashes matched, the names do not: still another cluster */
-        return EG_SWIM_DROP_CLUSTER;
+        *reason = EG_SWIM_DROP_CLUSTER;
+        return EG_ERROR;
     }
 
     if (vmin > EG_SWIM_VERSION_MAX || vmax < EG_SWIM_VERSION_MIN) {
-        return EG_SWIM_DROP_VERSION;
+        *reason = EG_SWIM_DROP_VERSION;
+        return EG_ERROR;
     }
 
     if (count == 0 || count > (len / EG_SWIM_MIN_RECORD)) {
-        return EG_SWIM_DROP_MALFORMED;
+        *reason = EG_SWIM_DROP_MALFORMED;
+        return EG_ERROR;
     }
 
     recs = malloc(count * sizeof(eg_swim_record_t));
     if (recs == NULL) {
-        return EG_SWIM_DROP_MALFORMED;
+        *reason = EG_SWIM_DROP_MALFORMED;
+        return EG_ERROR;
     }
 
     for (i = 0; i < count; i++) {
@@ -727,13 +774,30 @@ eg_swim_merge_snapshot(eg_swim_t *swim, u_char *body, size_t len)
             || !(recs[i].flags & EG_SWIM_R_ADDR))
         {
             free(recs);
-            return EG_SWIM_DROP_MALFORMED;
+            *reason = EG_SWIM_DROP_MALFORMED;
+            return EG_ERROR;
         }
     }
 
     if (b.p != b.last) {
         free(recs);
-        return EG_SWIM_DROP_MALFORMED;
+        *reason = EG_SWIM_DROP_MALFORMED;
+        return EG_ERROR;
+    }
+
+    /*
+     * The first record is the sender's own.  What it says of others it
+     * says second hand: a suspicion we start from it is in the name of
+     * the accuser the record names, or else of the sender, so that,
+     * gossiped on, it does not pass for an independent confirmation of
+     * ours.
+     */
+
+    for (i = 1; i < count; i++) {
+        if (!(recs[i].flags & EG_SWIM_R_FROM)) {
+            recs[i].from = recs[0].id;
+            recs[i].from_len = recs[0].id_len;
+        }
     }
 
     for (i = 0; i < count; i++) {

@@ -193,8 +193,9 @@ void eg_swim_reconnect(eg_swim_t *swim, eg_swim_timer_t *t);
 void eg_swim_stream_send(eg_swim_t *swim, eg_swim_addr_t *to, uint8_t type);
 u_char *eg_swim_snapshot(eg_swim_t *swim, uint8_t type, size_t *len);
 eg_int_t eg_swim_open_stream(eg_swim_t *swim, u_char *buf, size_t len,
-    u_char **body, size_t *blen, uint8_t *type);
-eg_int_t eg_swim_merge_snapshot(eg_swim_t *swim, u_char *body, size_t len);
+    u_char **body, size_t *blen, uint8_t *type, eg_uint_t *reason);
+eg_int_t eg_swim_merge_snapshot(eg_swim_t *swim, u_char *body, size_t len,
+    eg_uint_t *reason);
 void eg_swim_member_record(eg_swim_member_t *m, eg_swim_record_t *r);
 eg_uint_t eg_swim_retransmit_limit(eg_swim_t *swim);
 

@@ -23,6 +23,9 @@ _Static_assert(EG_SWIM_MAX_PACKET > EG_SWIM_HEADER_LEN
 _Static_assert(EG_SWIM_ID_MAX <= 255 && EG_SWIM_NAME_MAX <= 255,
                "ids and names have one-byte lengths");
 _Static_assert(EG_SWIM_TAGS_MAX <= 65535, "tags have a two-byte length");
+_Static_assert(EG_SWIM_DROP_MALFORMED != EG_OK
+               && EG_SWIM_DROP_UNKNOWN != EG_OK,
+               "eg_swim_decode_message() returns them in place of EG_OK");
 
 
 void
@@ -228,13 +231,16 @@ eg_swim_put_header(eg_swim_buf_t *b, uint8_t flags, uint32_t cluster)
 
 eg_int_t
 eg_swim_check_header(u_char *buf, size_t len, uint32_t cluster,
-    uint8_t *flags)
+    uint8_t *flags, eg_uint_t *reason)
 {
     uint8_t        version;
     eg_swim_buf_t  b;
 
+    *flags = 0;
+
     if (len < EG_SWIM_HEADER_LEN) {
-        return EG_SWIM_DROP_SHORT;
+        *reason = EG_SWIM_DROP_SHORT;
+        return EG_ERROR;
     }
 
     b.p = buf;
@@ -242,24 +248,28 @@ eg_swim_check_header(u_char *buf, size_t len, uint32_t cluster,
     b.error = 0;
 
     if (eg_swim_get_u32(&b) != EG_SWIM_MAGIC) {
-        return EG_SWIM_DROP_MAGIC;
+        *reason = EG_SWIM_DROP_MAGIC;
+        return EG_ERROR;
     }
 
     version = eg_swim_get_u8(&b);
 
     if (version < EG_SWIM_VERSION_MIN || version > EG_SWIM_VERSION_MAX) {
-        return EG_SWIM_DROP_VERSION;
+        *reason = EG_SWIM_DROP_VERSION;
+        return EG_ERROR;
     }
 
     *flags = eg_swim_get_u8(&b);
 
     if (eg_swim_get_u32(&b) != cluster) {
-        return EG_SWIM_DROP_CLUSTER;
+        *reason = EG_SWIM_DROP_CLUSTER;
+        return EG_ERROR;
     }
 
     if (*flags & ~(EG_SWIM_F_ENCRYPTED|EG_SWIM_F_COMPRESSED)) {
         /* a flag from a newer version: we cannot know what it means */
-        return EG_SWIM_DROP_VERSION;
+        *reason = EG_SWIM_DROP_VERSION;
+        return EG_ERROR;
     }
 
     return EG_OK;

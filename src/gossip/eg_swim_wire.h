@@ -154,15 +154,21 @@ void eg_swim_get_addr(eg_swim_buf_t *b, eg_swim_addr_t *a);
 uint32_t eg_swim_cluster_hash(u_char *name, size_t len);
 
 void eg_swim_put_header(eg_swim_buf_t *b, uint8_t flags, uint32_t cluster);
-/* EG_OK, or the EG_SWIM_DROP_* reason */
+/*
+ * EG_OK, or EG_ERROR with the EG_SWIM_DROP_* reason in *reason (the
+ * reasons count from 0, as EG_OK does: they cannot be the return value)
+ */
 eg_int_t eg_swim_check_header(u_char *buf, size_t len, uint32_t cluster,
-    uint8_t *flags);
+    uint8_t *flags, eg_uint_t *reason);
 
 size_t eg_swim_record_size(eg_swim_record_t *r);
 void eg_swim_put_record(eg_swim_buf_t *b, eg_swim_record_t *r);
 eg_int_t eg_swim_get_record(eg_swim_buf_t *b, eg_swim_record_t *r);
 
-/* the body after the header (decrypted); EG_OK or a drop reason */
+/*
+ * the body after the header (decrypted); EG_OK, or the drop reason
+ * (EG_SWIM_DROP_MALFORMED or EG_SWIM_DROP_UNKNOWN, never 0)
+ */
 eg_int_t eg_swim_decode_message(u_char *buf, size_t len,
     eg_swim_message_t *msg);
 

@@ -22,9 +22,10 @@
  *     at TIME ACTION          schedule an action; TIME like 10s, 500ms
  *     run TIME                run until TIME, then report
  *
- * Actions: join N [VIA], crash N, pause N DURATION, leave N,
- * partition A-B [C-D ...] (node ranges, one group each; the rest is a
- * group of its own), heal, link A B LOSS, keys KEY[,KEY...].
+ * Actions: join N [VIA] (VIA: node 0, or 1 for node 0 itself), crash N,
+ * pause N DURATION, leave N, partition A-B [C-D ...] (node ranges, one
+ * group each; the rest is a group of its own), heal, link A B LOSS,
+ * keys KEY[,KEY...].
  */
 
 #include <eg_config.h>
@@ -86,7 +87,14 @@ eg_sim_time(const char *s, eg_msec_t *t)
     v.data = (u_char *) s;
     v.len = strlen(s);
 
-    n = eg_parse_time(&v, 1);
+    /* a bare number is milliseconds, here as in the settings' docs */
+
+    if (v.len && strspn(s, "0123456789") == v.len) {
+        n = eg_atoi(v.data, v.len);
+
+    } else {
+        n = eg_parse_time(&v, 1);
+    }
 
     if (n == EG_ERROR) {
         return EG_ERROR;
@@ -376,7 +384,7 @@ eg_sim_action(eg_sim_t *sim, eg_sim_scenario_t *sc, eg_sim_action_t *a)
     }
 
     if (strcmp(verb, "join") == 0 && (a->nwords == 2 || a->nwords == 3)) {
-        via = node;
+        via = (node == 0) ? 1 : 0;
 
         if (a->nwords == 3 && eg_sim_number(a->words[2], &via) != EG_OK) {
             return EG_ERROR;

@@ -90,6 +90,10 @@ Suite *eg_unit_slots_suite(void);
 Suite *eg_unit_env_suite(void);
 Suite *eg_unit_timer_suite(void);
 Suite *eg_unit_slab_suite(void);
+Suite *eg_unit_http_parse_suite(void);
+Suite *eg_unit_metrics_suite(void);
+Suite *eg_unit_swim_wire_suite(void);
+Suite *eg_unit_swim_suite(void);
 
 
 /* the scratch directory */

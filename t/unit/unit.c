@@ -25,6 +25,10 @@ main(void)
     srunner_add_suite(sr, eg_unit_env_suite());
     srunner_add_suite(sr, eg_unit_timer_suite());
     srunner_add_suite(sr, eg_unit_slab_suite());
+    srunner_add_suite(sr, eg_unit_http_parse_suite());
+    srunner_add_suite(sr, eg_unit_metrics_suite());
+    srunner_add_suite(sr, eg_unit_swim_wire_suite());
+    srunner_add_suite(sr, eg_unit_swim_suite());
 
     srunner_run_all(sr, CK_NORMAL);
 
