@@ -992,7 +992,7 @@ eg_swim_apply(eg_swim_t *swim, eg_swim_record_t *r, eg_uint_t merge)
 static void
 eg_swim_alive(eg_swim_t *swim, eg_swim_record_t *r)
 {
-    eg_uint_t          old;
+    eg_uint_t          old, event;
     eg_swim_ident_t   *ident;
     eg_swim_member_t  *m;
 
@@ -1049,10 +1049,10 @@ eg_swim_alive(eg_swim_t *swim, eg_swim_record_t *r)
 
         eg_swim_ident_unref(m->ident);
         m->ident = ident;
+        event = EG_SWIM_EVENT_UPDATE;
 
-        if (old == EG_MEMBER_ALIVE) {
-            eg_swim_event(swim, m, EG_SWIM_EVENT_UPDATE);
-        }
+    } else {
+        event = EG_SWIM_EVENT_INCARNATION;
     }
 
     m->incarnation = r->incarnation;
@@ -1061,8 +1061,10 @@ eg_swim_alive(eg_swim_t *swim, eg_swim_record_t *r)
 
     if (old != EG_MEMBER_ALIVE) {
         eg_swim_set_state(swim, m, EG_MEMBER_ALIVE);
-        eg_swim_event(swim, m, EG_SWIM_EVENT_JOIN);
+        event = EG_SWIM_EVENT_JOIN;
     }
+
+    eg_swim_event(swim, m, event);
 
     eg_swim_enqueue_member(swim, m, NULL, 0);
 }
@@ -1316,6 +1318,7 @@ eg_swim_refute(eg_swim_t *swim, uint64_t incarnation)
     }
 
     self->incarnation = incarnation + 1;
+    eg_swim_event(swim, self, EG_SWIM_EVENT_INCARNATION);
 
     swim->stats.refutations++;
 

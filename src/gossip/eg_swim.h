@@ -34,6 +34,8 @@ typedef struct eg_swim_bcast_s   eg_swim_bcast_t;
 #define EG_SWIM_EVENT_LEAVE     4   /* left gracefully */
 #define EG_SWIM_EVENT_UPDATE    5   /* address or tags changed */
 #define EG_SWIM_EVENT_REAP      6   /* forgotten after reap_timeout */
+#define EG_SWIM_EVENT_INCARNATION  7   /* a new incarnation, nothing else:
+                                          for mirrors of the table */
 
 
 extern const char  *eg_swim_drop_reasons[];
