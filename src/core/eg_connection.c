@@ -404,6 +404,16 @@ eg_get_connection(int fd, eg_log_t *log)
 
     c = cycle->free_connections;
 
+    if (c == NULL && cycle->connection_used < cycle->connection_n) {
+        /* a never-used slot: its pages become resident only now */
+        c = &cycle->connections[cycle->connection_used];
+        c->read = &cycle->read_events[cycle->connection_used];
+        c->write = &cycle->write_events[cycle->connection_used];
+        c->data = NULL;
+        cycle->connection_used++;
+        cycle->free_connections = c;
+    }
+
     if (c == NULL) {
         eg_drain_connections(cycle);
         c = cycle->free_connections;
@@ -574,7 +584,7 @@ eg_close_idle_connections(eg_cycle_t *cycle)
 
     c = cycle->connections;
 
-    for (i = 0; i < cycle->connection_n; i++) {
+    for (i = 0; i < cycle->connection_used; i++) {
 
         if (c[i].fd != -1 && c[i].idle) {
             c[i].close = 1;

@@ -54,6 +54,7 @@ struct eg_cycle_s {
     eg_list_t            shared_memory; /* eg_shm_zone_t */
 
     eg_uint_t            connection_n;
+    eg_uint_t            connection_used;   /* slots ever handed out */
     eg_connection_t     *connections;
     eg_event_t          *read_events;
     eg_event_t          *write_events;

@@ -693,7 +693,7 @@ eg_shutdown_timer_handler(eg_event_t *ev)
 
     c = cycle->connections;
 
-    for (i = 0; i < cycle->connection_n; i++) {
+    for (i = 0; i < cycle->connection_used; i++) {
 
         if (c[i].fd == -1 || c[i].read == NULL || c[i].read->accept
             || c[i].read->channel)

@@ -22,6 +22,8 @@ static char *eg_event_core_init_conf(eg_cycle_t *cycle, void *conf);
 static eg_int_t eg_event_module_init(eg_cycle_t *cycle);
 static eg_int_t eg_event_process_init(eg_cycle_t *cycle);
 static void eg_event_process_exit(eg_cycle_t *cycle);
+static void *eg_event_map(size_t size, eg_log_t *log);
+static void eg_event_unmap(void *p, size_t size);
 
 
 eg_uint_t           eg_event_flags;
@@ -436,9 +438,7 @@ eg_event_module_init(eg_cycle_t *cycle)
 static eg_int_t
 eg_event_process_init(eg_cycle_t *cycle)
 {
-    eg_uint_t           i, m;
-    eg_event_t         *rev, *wev;
-    eg_connection_t    *c, *next;
+    eg_uint_t           m;
     eg_event_conf_t    *ecf;
     eg_event_module_t  *module;
 
@@ -469,12 +469,19 @@ eg_event_process_init(eg_cycle_t *cycle)
         break;
     }
 
-    cycle->connections = eg_alloc(sizeof(eg_connection_t)
-                                  * cycle->connection_n, cycle->log);
-    cycle->read_events = eg_alloc(sizeof(eg_event_t) * cycle->connection_n,
-                                  cycle->log);
-    cycle->write_events = eg_alloc(sizeof(eg_event_t) * cycle->connection_n,
-                                   cycle->log);
+    /*
+     * The slots are fresh anonymous mappings, zeroes that take no memory
+     * until touched: eg_get_connection() hands out never-used slots in
+     * order, so a process that serves a few connections at a time keeps
+     * only those few pages resident, whatever worker_connections says.
+     */
+
+    cycle->connections = eg_event_map(sizeof(eg_connection_t)
+                                      * cycle->connection_n, cycle->log);
+    cycle->read_events = eg_event_map(sizeof(eg_event_t)
+                                      * cycle->connection_n, cycle->log);
+    cycle->write_events = eg_event_map(sizeof(eg_event_t)
+                                       * cycle->connection_n, cycle->log);
 
     if (cycle->connections == NULL || cycle->read_events == NULL
         || cycle->write_events == NULL)
@@ -482,34 +489,8 @@ eg_event_process_init(eg_cycle_t *cycle)
         return EG_ERROR;
     }
 
-    rev = cycle->read_events;
-    wev = cycle->write_events;
-    c = cycle->connections;
-
-    for (i = 0; i < cycle->connection_n; i++) {
-        eg_memzero(&rev[i], sizeof(eg_event_t));
-        eg_memzero(&wev[i], sizeof(eg_event_t));
-        rev[i].closed = 1;
-        rev[i].instance = 1;
-        wev[i].closed = 1;
-    }
-
-    i = cycle->connection_n;
-    next = NULL;
-
-    do {
-        i--;
-
-        eg_memzero(&c[i], sizeof(eg_connection_t));
-        c[i].data = next;
-        c[i].read = &rev[i];
-        c[i].write = &wev[i];
-        c[i].fd = -1;
-
-        next = &c[i];
-    } while (i);
-
-    cycle->free_connections = next;
+    cycle->connection_used = 0;
+    cycle->free_connections = NULL;
     cycle->free_connection_n = cycle->connection_n;
 
     if (eg_process == EG_PROCESS_HELPER) {
@@ -537,7 +518,7 @@ eg_event_process_exit(eg_cycle_t *cycle)
 
     c = cycle->connections;
 
-    for (i = 0; i < cycle->connection_n; i++) {
+    for (i = 0; i < cycle->connection_used; i++) {
         if (c[i].fd == -1 || c[i].read->accept || c[i].read->channel) {
             continue;
         }
@@ -553,9 +534,12 @@ eg_event_process_exit(eg_cycle_t *cycle)
 
     eg_done_events(cycle);
 
-    eg_free(cycle->connections);
-    eg_free(cycle->read_events);
-    eg_free(cycle->write_events);
+    eg_event_unmap(cycle->connections,
+                   sizeof(eg_connection_t) * cycle->connection_n);
+    eg_event_unmap(cycle->read_events,
+                   sizeof(eg_event_t) * cycle->connection_n);
+    eg_event_unmap(cycle->write_events,
+                   sizeof(eg_event_t) * cycle->connection_n);
 
     cycle->connections = NULL;
     cycle->read_events = NULL;
@@ -563,6 +547,33 @@ eg_event_process_exit(eg_cycle_t *cycle)
     cycle->free_connections = NULL;
     cycle->free_connection_n = 0;
     cycle->connection_n = 0;
+    cycle->connection_used = 0;
+}
+
+
+static void *
+eg_event_map(size_t size, eg_log_t *log)
+{
+    void  *p;
+
+    p = mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_ANON|MAP_PRIVATE, -1, 0);
+
+    if (p == MAP_FAILED) {
+        eg_log_error(EG_LOG_EMERG, log, eg_errno,
+                     "mmap(MAP_ANON|MAP_PRIVATE, %zu) failed", size);
+        return NULL;
+    }
+
+    return p;
+}
+
+
+static void
+eg_event_unmap(void *p, size_t size)
+{
+    if (p != NULL) {
+        (void) munmap(p, size);
+    }
 }
 
 
