@@ -15,7 +15,7 @@ use POSIX ();
 use Test::More;
 use Test2::API qw(intercept);
 use Time::HiRes qw(time);
-use Engram qw(wait_for free_port http_get);
+use Engram qw(wait_for free_port http_get parse_responses run_command);
 
 
 # runs check_logs on an instance whose log holds $text; returns whether the
@@ -199,6 +199,103 @@ subtest 'http_get returns nothing when nothing listens' => sub {
     my @r = http_get($port, '/', timeout => 2);
 
     is_deeply(\@r, [], 'an empty list');
+};
+
+
+subtest 'parse_responses splits pipelined responses by Content-Length' => sub {
+    my @r = parse_responses("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
+                            . "X-A: 1\r\nx-a: 2\r\n\r\nabc"
+                            . "HTTP/1.1 404 Not Found\r\nContent-Length: 0"
+                            . "\r\n\r\n"
+                            . "HTTP/1.1 200 OK\r\nContent-Len");
+
+    is(scalar @r, 2, 'two whole responses, the partial third left out');
+    is($r[0]{status}, 200, 'the first status');
+    is($r[0]{body}, 'abc', 'its body');
+    is($r[0]{headers}{'x-a'}, '1, 2', 'a repeated header joined');
+    is_deeply($r[0]{header_lines}, [['Content-Length', 3], ['X-A', 1],
+                                    ['x-a', 2]],
+              'the header lines as sent');
+    is($r[1]{reason}, 'Not Found', 'the second reason');
+};
+
+
+subtest 'parse_responses: no body after HEAD, to the end without a length' =>
+sub {
+    my ($head) = parse_responses("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n"
+                                 . "\r\n", head => 1);
+    is($head->{body}, '', 'an answer to HEAD has no body');
+
+    my ($close) = parse_responses("HTTP/1.0 200 OK\r\n\r\nall of it");
+    is($close->{body}, 'all of it', 'no Content-Length: to the end');
+};
+
+
+subtest 'Engram::Conn reads pipelined answers and sees the close' => sub {
+    my $port = free_port();
+
+    my $server = IO::Socket::INET->new(
+        LocalAddr => '127.0.0.1',
+        LocalPort => $port,
+        Proto     => 'tcp',
+        Listen    => 1,
+        ReuseAddr => 1,
+    ) or die "listen: $!";
+
+    my $pid = fork // die "fork: $!";
+
+    if ($pid == 0) {
+        # two answers in two writes, the first cut in its header
+        eval {
+            my $c = $server->accept or die "accept: $!";
+            $c->autoflush(1);
+            my $line = <$c>;
+            print {$c} "HTTP/1.1 200 OK\r\nContent-Le";
+            Time::HiRes::sleep(0.05);
+            print {$c} "ngth: 2\r\n\r\nokHTTP/1.1 204 No Content\r\n\r\n";
+            close $c;
+        };
+        POSIX::_exit(0);
+    }
+
+    close $server;
+
+    my $c = Engram::Conn->new($port, timeout => 5);
+    ok($c, 'it connects');
+    ok($c->send("GET / HTTP/1.1\r\nHost: x\r\n\r\n", chunk => 4),
+       'it sends in pieces');
+
+    my $first = $c->response;
+    is($first && $first->{body}, 'ok', 'the first answer, though cut');
+    is($c->response->{status}, 204, 'the second');
+    ok($c->wait_closed, 'the close');
+    ok(!defined $c->response(timeout => 0.2), 'and nothing more');
+
+    waitpid $pid, 0;
+};
+
+
+subtest 'Engram::Conn->new fails with a reason when nothing listens' => sub {
+    my $port = free_port();
+    ok(!Engram::Conn->new($port, timeout => 2), 'no connection');
+    like($Engram::Conn::ERROR, qr/\S/, "why: $Engram::Conn::ERROR");
+};
+
+
+subtest 'run_command gives the exit status and the output' => sub {
+    my $r = run_command(['sh', '-c', 'echo out; echo err >&2; exit 3']);
+    is($r->{exit}, 3, 'the exit status');
+    is($r->{stdout}, "out\n", 'standard output');
+    is($r->{stderr}, "err\n", 'standard error');
+};
+
+
+subtest 'run_command kills a command at its deadline' => sub {
+    my $start = time;
+    my $r = run_command(['sleep', '30'], timeout => 0.3);
+
+    ok($r->{timed_out}, 'it timed out');
+    cmp_ok(time - $start, '<', 5, 'and did not wait for the command');
 };
 
 

@@ -1086,7 +1086,7 @@ eg_http_finalize_request(eg_http_request_t *r, eg_int_t rc)
 
     c = r->connection;
 
-    if (0 && rc == EG_AGAIN && r->response_sent && r->nout) {
+    if (rc == EG_AGAIN && r->response_sent && r->nout) {
         /*
          * eg_http_send_response() filled the socket: the writer sends the
          * rest, waiting for the write event under send_timeout

@@ -31,6 +31,20 @@ package Engram;
 #                         top of the repository
 #     TEST_ENGRAM_LEAVE   keep the temporary prefixes for a post-mortem
 #
+# HTTP helpers, for the tests that talk to the daemon (always on loopback):
+#
+#     http_get($port, $path)              one HTTP/1.0 GET, the simplest
+#     http_request($port, $bytes, %opt)   any bytes in, everything the
+#                                         server sent until it closed out
+#     http_json($port, $path)             GET, and the body decoded
+#     parse_responses($bytes)             raw responses as hashes
+#     Engram::Conn->new($port, %opt)      one persistent connection:
+#         ->request(GET => '/x'), ->send($bytes), ->response,
+#         ->wait_closed: keep-alive, pipelining, timeouts, TLS
+#
+# run_command([argv], timeout => N) runs another program (openssl,
+# chromium, promtool) with a deadline.
+#
 # Every ENGRAM_* variable of the caller is removed when this module loads,
 # so that a test sees only the overrides it sets itself.
 
@@ -52,7 +66,8 @@ use Test::More ();
 use Test2::API qw(test2_add_callback_testing_done);
 use Time::HiRes qw(sleep time);
 
-our @EXPORT_OK = qw(wait_for free_port http_get);
+our @EXPORT_OK = qw(wait_for free_port http_get http_request http_json
+                    parse_responses run_command);
 
 # how long a wait may take before it counts as a failure; waits end as soon
 # as their condition holds, so a generous bound costs nothing when all is well
@@ -1047,5 +1062,600 @@ sub http_get {
     return ($status, $body // '', $head);
 }
 
+
+# One HTTP request on a connection of its own: writes $bytes to
+# 127.0.0.1:$port and reads until the server closes or the timeout ends.
+# In scalar context the bytes the server sent (undef if the connection
+# failed); in list context the responses in them (see parse_responses).
+# Options: those of Engram::Conn->new, and head => 1 for answers to HEAD.
+sub http_request {
+    my ($port, $bytes, %opts) = @_;
+
+    my $c = Engram::Conn->new($port, %opts) or return;
+    $c->send($bytes);
+    $c->wait_closed($opts{timeout});
+
+    my $raw = $c->buffer;
+    $c->close;
+
+    return $raw unless wantarray;
+    return parse_responses($raw, head => $opts{head});
+}
+
+
+# GET $path with "Connection: close"; in list context the body decoded as
+# JSON (undef when it is not JSON) and the response; in scalar context the
+# body decoded. Options: those of Engram::Conn->new.
+sub http_json {
+    my ($port, $path, %opts) = @_;
+
+    my $c = Engram::Conn->new($port, %opts) or return;
+    my $res = $c->request(GET => $path, headers => ['Connection: close']);
+    $c->close;
+
+    return unless $res;
+
+    require JSON::PP;
+    my $data = eval { JSON::PP->new->decode($res->{body}) };
+
+    return wantarray ? ($data, $res) : $data;
+}
+
+
+# Splits raw bytes into the responses they hold, in order. Each is a hash:
+#     protocol, status, reason  of the status line
+#     headers                   lower-case name => value (a repeated
+#                               header: its values joined by ", ")
+#     header_lines              [name, value] in the order sent
+#     head, body                the raw header block and the body
+# A response without Content-Length runs to the end of the bytes. A
+# trailing part that is not a whole response is left out. Options: head
+# => 1 when the requests were HEAD (the responses have no body).
+sub parse_responses {
+    my ($bytes, %opts) = @_;
+
+    my @responses;
+
+    while (length $bytes) {
+        my $r = _parse_response(\$bytes, head => $opts{head}, eof => 1)
+            or last;
+        push @responses, $r;
+    }
+
+    return @responses;
+}
+
+
+# takes one whole response off the front of $$buf, or returns undef and
+# leaves the buffer as it was
+sub _parse_response {
+    my ($buf, %opts) = @_;
+
+    my $end = index $$buf, "\r\n\r\n";
+    return undef if $end < 0;
+
+    my $head = substr $$buf, 0, $end + 4;
+    my ($status_line, @lines) = split /\r\n/, substr($head, 0, $end);
+
+    my ($protocol, $status, $reason) =
+        ($status_line // '') =~ m{^(HTTP/\d\.\d) (\d{3})(?: (.*))?$}
+        or return undef;
+
+    my (%headers, @header_lines);
+
+    for my $line (@lines) {
+        my ($name, $value) = $line =~ /^([^:]+):[ \t]*(.*?)[ \t]*$/
+            or next;
+        push @header_lines, [$name, $value];
+        my $key = lc $name;
+        $headers{$key} = exists $headers{$key}
+                         ? "$headers{$key}, $value" : $value;
+    }
+
+    my $body_len;
+
+    if ($opts{head} || $status =~ /^(?:1\d\d|204|304)$/) {
+        $body_len = 0;
+
+    } elsif (defined $headers{'content-length'}) {
+        $body_len = $headers{'content-length'};
+
+    } elsif ($opts{eof}) {
+        $body_len = length($$buf) - length($head);
+
+    } else {
+        return undef;
+    }
+
+    return undef if length($$buf) < length($head) + $body_len;
+
+    my $body = substr $$buf, length $head, $body_len;
+    substr($$buf, 0, length($head) + $body_len) = '';
+
+    return {
+        protocol     => $protocol,
+        status       => $status + 0,
+        reason       => $reason // '',
+        headers      => \%headers,
+        header_lines => \@header_lines,
+        head         => $head,
+        body         => $body,
+    };
+}
+
+
+# Runs a program other than engram (openssl, chromium, promtool) to
+# completion, in a process group of its own that is killed if it outlasts
+# the timeout (default $TIMEOUT). Returns a hash ref: exit, signal, stdout,
+# stderr, timed_out. Options: timeout, stdin (a file to read from).
+sub run_command {
+    my ($argv, %opts) = @_;
+
+    my $dir = tempdir('engram-cmd-XXXXXXXX', TMPDIR => 1, CLEANUP => 1);
+    my ($out, $err) = ("$dir/stdout", "$dir/stderr");
+
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+
+    if ($pid == 0) {
+        POSIX::setpgid(0, 0);
+        open STDIN, '<', $opts{stdin} // '/dev/null' or POSIX::_exit(126);
+        open STDOUT, '>', $out or POSIX::_exit(126);
+        open STDERR, '>', $err or POSIX::_exit(126);
+        { exec { $argv->[0] } @$argv; }
+        POSIX::_exit(127);
+    }
+
+    my %r;
+    my $deadline = time + ($opts{timeout} // $TIMEOUT);
+
+    while (1) {
+        if (waitpid($pid, WNOHANG) == $pid) {
+            @r{qw(exit signal)} = ($? >> 8, $? & 127);
+            last;
+        }
+
+        if (time > $deadline) {
+            kill 'KILL', -$pid;
+            waitpid($pid, 0);
+            @r{qw(exit signal timed_out)} = (-1, 9, 1);
+            last;
+        }
+
+        sleep 0.02;
+    }
+
+    # what the program left running in its group goes with it
+    kill 'KILL', -$pid;
+
+    for my $k ('stdout', 'stderr') {
+        open my $fh, '<', "$dir/$k" or next;
+        local $/;
+        $r{$k} = <$fh> // '';
+        close $fh;
+    }
+
+    return \%r;
+}
+
+
+###########################################################################
+# one persistent HTTP connection
+
+package Engram::Conn;
+
+# A client connection to the daemon for tests that look at what happens on
+# one connection over time: keep-alive, pipelining, slow clients, timeouts,
+# TLS. Every read has a deadline; nothing blocks for longer.
+#
+#     my $c = Engram::Conn->new($port);
+#     my $res = $c->request(GET => '/health');      # a hash, see
+#     is($res->{status}, 200);                      # Engram::parse_responses
+#     ok($c->wait_closed(5), 'the server closed the connection');
+
+use strict;
+use warnings;
+
+use Errno qw(EAGAIN EINTR EWOULDBLOCK);
+use IO::Select;
+use IO::Socket::IP;
+use Socket qw(IPPROTO_TCP TCP_NODELAY SOL_SOCKET SO_RCVBUF);
+use Time::HiRes qw(sleep time);
+
+our $ERROR = '';    # why the last new() failed
+
+
+# Connects to $port. Options:
+#     host     the address to connect to (default 127.0.0.1; "::1" works)
+#     local    the local address to connect from (say 127.0.0.2)
+#     ssl      1 or a hash of IO::Socket::SSL options: TLS, with the
+#              certificate not verified unless the options say so
+#     rcvbuf   SO_RCVBUF before connecting, for a client that reads slowly
+#     timeout  seconds for connecting and for each wait (default 10)
+# Returns undef, with the reason in $Engram::Conn::ERROR, on failure.
+sub new {
+    my ($class, $port, %opts) = @_;
+
+    my $timeout = $opts{timeout} // 10;
+    my %args = (
+        PeerHost => $opts{host} // '127.0.0.1',
+        PeerPort => $port,
+        Proto    => 'tcp',
+        Timeout  => $timeout,
+    );
+
+    $args{LocalHost} = $opts{local} if defined $opts{local};
+    $args{Sockopts} = [[SOL_SOCKET, SO_RCVBUF, $opts{rcvbuf}]]
+        if $opts{rcvbuf};
+
+    my $sock;
+
+    if ($opts{ssl}) {
+        require IO::Socket::SSL;
+
+        $sock = IO::Socket::SSL->new(
+            %args,
+            SSL_verify_mode => IO::Socket::SSL::SSL_VERIFY_NONE(),
+            SSL_hostname    => 'localhost',
+            %{ ref $opts{ssl} ? $opts{ssl} : {} },
+        );
+
+        $ERROR = IO::Socket::SSL::errstr() || "$!" unless $sock;
+
+    } else {
+        $sock = IO::Socket::IP->new(%args);
+        $ERROR = "$!" unless $sock;
+    }
+
+    return undef unless $sock;
+
+    setsockopt($sock, IPPROTO_TCP, TCP_NODELAY, 1);
+    $sock->blocking(0);
+
+    return bless {
+        sock    => $sock,
+        ssl     => $opts{ssl} ? 1 : 0,
+        buf     => '',
+        eof     => 0,
+        timeout => $timeout,
+    }, $class;
+}
+
+
+sub socket { $_[0]{sock} }
+
+# what was read and not yet taken as a response
+sub buffer { $_[0]{buf} }
+
+# whether the server closed the connection (or reset it)
+sub eof { $_[0]{eof} }
+
+
+# Writes all the bytes; with chunk => N, N bytes per write() and a pause of
+# "pause" seconds (default 1 ms) between writes, so that the server sees
+# them arrive in pieces. Returns false if the server closed the connection
+# first.
+sub send {
+    my ($self, $bytes, %opts) = @_;
+
+    local $SIG{PIPE} = 'IGNORE';
+
+    my $chunk = $opts{chunk} || length($bytes) || 1;
+    my $pause = $opts{pause} // 0.001;
+    my $deadline = time + ($opts{timeout} // $self->{timeout});
+    my $sel = IO::Select->new($self->{sock});
+    my $off = 0;
+
+    while ($off < length $bytes) {
+        my $piece = substr $bytes, $off, $chunk;
+        my $done = 0;
+
+        while ($done < length $piece) {
+            return 0 if time > $deadline;
+
+            my $n = syswrite($self->{sock}, $piece, length($piece) - $done,
+                             $done);
+
+            if (!defined $n) {
+                return 0 unless $! == EAGAIN || $! == EWOULDBLOCK
+                                || $! == EINTR;
+                $sel->can_write(0.05);
+                next;
+            }
+
+            $done += $n;
+        }
+
+        $off += length $piece;
+        sleep $pause if $opts{chunk} && $off < length $bytes;
+    }
+
+    return 1;
+}
+
+
+# Sends one request and reads its response. Options:
+#     headers  more header lines, ["Name: value", ...]
+#     host     the Host value (default "localhost"; undef: no Host line)
+#     version  "1.1" (default) or "1.0"
+#     body     a body, sent with its Content-Length
+#     timeout  seconds to wait for the response
+# Returns the response (see Engram::parse_responses), or undef if none
+# came.
+sub request {
+    my ($self, $method, $path, %opts) = @_;
+
+    $self->send(request_bytes($method, $path, %opts)) or return undef;
+
+    return $self->response(head => $method eq 'HEAD',
+                           timeout => $opts{timeout});
+}
+
+
+# the bytes of a request, as request() sends them
+sub request_bytes {
+    my ($method, $path, %opts) = @_;
+
+    my $version = $opts{version} // '1.1';
+    my $text = "$method $path HTTP/$version\r\n";
+
+    my $host = exists $opts{host} ? $opts{host} : 'localhost';
+    $text .= "Host: $host\r\n" if defined $host;
+    $text .= "$_\r\n" for @{ $opts{headers} // [] };
+
+    if (defined $opts{body}) {
+        $text .= 'Content-Length: ' . length($opts{body}) . "\r\n";
+    }
+
+    return "$text\r\n" . ($opts{body} // '');
+}
+
+
+# The next whole response, or undef if the server closed the connection
+# or the timeout ended first. head => 1 for the answer to HEAD.
+sub response {
+    my ($self, %opts) = @_;
+
+    my $deadline = time + ($opts{timeout} // $self->{timeout});
+
+    while (1) {
+        my $r = Engram::_parse_response(\$self->{buf}, head => $opts{head},
+                                        eof => $self->{eof});
+        return $r if $r;
+        return undef if $self->{eof};
+        defined $self->_fill($deadline) or return undef;
+    }
+}
+
+
+# Reads until the server closes the connection: true if it did within the
+# timeout (default: the connection's), false otherwise. Whatever arrives
+# meanwhile is kept in buffer().
+sub wait_closed {
+    my ($self, $timeout) = @_;
+
+    my $deadline = time + ($timeout // $self->{timeout});
+
+    while (!$self->{eof}) {
+        defined $self->_fill($deadline) or return 0;
+    }
+
+    return 1;
+}
+
+
+# Reads what is there, waiting until the deadline: 1 when bytes came, 0 at
+# the end of the stream, undef at the deadline.
+sub _fill {
+    my ($self, $deadline) = @_;
+
+    my $sock = $self->{sock};
+    my $sel = IO::Select->new($sock);
+
+    while (1) {
+        return 0 if $self->{eof};
+
+        if (!($self->{ssl} && $sock->pending)) {
+            my $left = $deadline - time;
+            return undef if $left <= 0;
+            $sel->can_read($left > 0.05 ? 0.05 : $left) or next;
+        }
+
+        my $n = sysread($sock, my $chunk, 65536);
+
+        if (!defined $n) {
+            next if $! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR;
+
+            # a reset ends the stream as a close does
+            $self->{error} = "$!";
+            $self->{eof} = 1;
+            return 0;
+        }
+
+        if ($n == 0) {
+            $self->{eof} = 1;
+            return 0;
+        }
+
+        $self->{buf} .= $chunk;
+        return 1;
+    }
+}
+
+
+sub close {
+    my ($self) = @_;
+
+    if ($self->{sock}) {
+        $self->{sock}->close;
+        delete $self->{sock};
+    }
+}
+
+
+sub DESTROY { $_[0]->close }
+
+
+1;
+
+
+###########################################################################
+# cluster mode, for the t/cluster_*.t tests
+
+package Engram;
+
+# Each node of a test cluster is an instance with its gossip socket on a
+# loopback address of its own (all of 127.0.0.0/8 is loopback on Linux)
+# and the port named "gossip", and HTTP on 127.0.0.1 and the port named
+# "http":
+#
+#     my @n = map { Engram->new } 0 .. 2;
+#     $n[$_]->write_cluster_config(id => "n$_", ip => '127.0.0.' . (11 + $_),
+#                                  seeds => [$n[0]]) for 0 .. 2;
+#     $_->start for @n;
+#     wait_for(sub { keys %{ cluster_members($n[2]->port('http')) // {} }
+#                    == 3 });
+
+# SWIM timings of a test cluster unless its test sets them: fast, so that
+# tests wait little; no test asserts on them
+our %CLUSTER_TIMINGS = (
+    probe_interval      => '200ms',
+    probe_timeout       => '100ms',
+    gossip_interval     => '50ms',
+    suspicion_mult      => 2,
+    push_pull_interval  => '2s',
+    join_retry_interval => '200ms',
+);
+
+
+# Writes the configuration of a cluster node: one worker, HTTP with
+# /cluster/members, /metrics and /health, and a cluster block. Options:
+#     id       node_id (default "node")
+#     ip       the loopback address of the gossip socket (kept for later
+#              calls; default 127.0.0.1)
+#     seeds    [instance or "ip:port", ...]: an instance stands for its
+#              gossip address
+#     tags     "k=v k=v"
+#     cluster  more directives for the block; a timing set here replaces
+#              the one of %CLUSTER_TIMINGS
+#     main     more top-level directives
+#     block    0: no cluster block at all
+sub write_cluster_config {
+    my ($self, %opts) = @_;
+
+    $self->{gossip_ip} = $opts{ip} // $self->{gossip_ip} // '127.0.0.1';
+
+    my $extra = $opts{cluster} // '';
+    my $block = '';
+
+    if ($opts{block} // 1) {
+        my @seeds = map { ref $_ ? $_->gossip_addr : $_ }
+                    @{ $opts{seeds} // [] };
+
+        $block = "cluster {\n    node_id " . ($opts{id} // 'node') . ";\n"
+                 . '    listen ' . $self->gossip_addr . ";\n";
+        $block .= "    seeds @seeds;\n" if @seeds;
+        $block .= "    tags $opts{tags};\n" if defined $opts{tags};
+
+        for my $k (sort keys %CLUSTER_TIMINGS) {
+            $block .= "    $k $CLUSTER_TIMINGS{$k};\n"
+                unless $extra =~ /(?:^|[;\s])$k\s/;
+        }
+
+        $block .= "    $extra\n}\n";
+    }
+
+    my $main = $opts{main} // '';
+
+    return $self->write_config(<<"END");
+%%TEST_GLOBALS%%
+worker_processes 1;
+$main
+events { worker_connections 64; }
+$block
+http {
+    server {
+        listen 127.0.0.1:%%PORT_http%%;
+        location = /cluster/members { cluster_members; }
+        location = /metrics { metrics; }
+        location = /health { health; }
+    }
+}
+END
+}
+
+
+# "ip:port" of the instance's gossip socket, as write_cluster_config puts it
+sub gossip_addr {
+    my ($self) = @_;
+    return ($self->{gossip_ip} // '127.0.0.1') . ':' . $self->port('gossip');
+}
+
+
+# the cluster process of the running instance: the child of its master
+# with that title, undef if there is none
+sub cluster_pid {
+    my ($self) = @_;
+
+    my $master = $self->master_pid or return undef;
+    my ($pid) = grep { title($_) =~ /^engram: cluster process/ }
+                $self->children($master);
+
+    return $pid;
+}
+
+
+# Kills every process of the instance with signal 9, as the crash of its
+# host would; true once they are all gone.
+sub kill9 {
+    my ($self) = @_;
+
+    $self->_kill_all;
+
+    my $gone = !$self->processes;
+    $self->{started} = 0 if $gone;
+
+    return $gone;
+}
+
+
+# GET /cluster/members on 127.0.0.1:$port, with a query string if given
+# ("state=alive"): a hash ref of the members by id, undef if the answer is
+# no member list
+sub cluster_members {
+    my ($port, $query) = @_;
+
+    my $data = http_json($port, '/cluster/members'
+                                . (defined $query ? "?$query" : ''));
+
+    return undef unless ref $data eq 'HASH'
+                        && ref $data->{members} eq 'ARRAY';
+
+    return { map { $_->{id} => $_ } @{ $data->{members} } };
+}
+
+
+# GET /metrics on 127.0.0.1:$port: a hash ref of every sample, by its name
+# and labels as written ('engram_members{state="alive"}' => 3); undef if
+# the request failed
+sub metrics {
+    my ($port) = @_;
+
+    my ($status, $body) = http_get($port, '/metrics');
+    return undef unless ($status // 0) == 200;
+
+    my %samples;
+
+    for my $line (split /\r?\n/, $body) {
+        next if $line =~ /^#/;
+        my ($key, $value) = $line =~ /^(\w+(?:\{.*\})?)\s+(\S+)$/ or next;
+        $samples{$key} = $value;
+    }
+
+    return \%samples;
+}
+
+
+push @EXPORT_OK, qw(cluster_members metrics);
 
 1;
