@@ -146,6 +146,14 @@ eg_cluster_block(eg_conf_t *cf, eg_command_t *cmd, void *conf)
         return rv;
     }
 
+    if (eg_cluster_mode_env() == 0) {
+        /*
+         * ENGRAM_CLUSTER_MODE=single: the block is read, not set up, so
+         * that no gossip socket and no member zone is made for it
+         */
+        return EG_CONF_OK;
+    }
+
     return eg_cluster_finish_confs(cf, ctx);
 }
 

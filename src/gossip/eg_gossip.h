@@ -70,6 +70,7 @@ typedef struct {
 
     int                  lock_fd;
     eg_uint_t            joined;            /* reached someone */
+    eg_uint_t            resumed;           /* restarted with company */
     eg_uint_t            join_next;         /* the seed to try next */
     eg_uint_t            join_attempts;
     eg_array_t          *candidates;        /* eg_swim_addr_t to join */
@@ -96,7 +97,8 @@ eg_int_t eg_gossip_table_init_zone(eg_shm_zone_t *zone, void *data);
 void eg_gossip_table_update(eg_gossip_t *g, eg_swim_member_t *m);
 void eg_gossip_table_remove(eg_gossip_t *g, eg_swim_member_t *m);
 void eg_gossip_table_restore(eg_gossip_t *g);
-uint64_t eg_gossip_table_incarnation(eg_gossip_t *g);
+uint64_t eg_gossip_table_incarnation(eg_gossip_t *g, u_char *tags,
+    size_t *tags_len);
 void eg_gossip_table_self(eg_gossip_t *g);
 eg_int_t eg_gossip_membership(eg_cycle_t *cycle, eg_pool_t *pool,
     eg_membership_t *m);

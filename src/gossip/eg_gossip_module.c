@@ -22,6 +22,13 @@
 #include <sys/file.h>
 
 
+/* a search of the members for an address */
+typedef struct {
+    eg_swim_addr_t      *addr;
+    eg_uint_t            found;
+} eg_gossip_search_t;
+
+
 static void *eg_gossip_create_conf(eg_cycle_t *cycle);
 static char *eg_gossip_init_conf(eg_cycle_t *cycle, void *conf);
 static char *eg_gossip_tags(eg_conf_t *cf, eg_command_t *cmd, void *conf);
@@ -35,6 +42,8 @@ static eg_int_t eg_gossip_start(eg_gossip_t *g);
 static void eg_gossip_loop(eg_gossip_t *g);
 static void eg_gossip_publish(eg_event_t *ev);
 static void eg_gossip_join_next(eg_event_t *ev);
+static eg_uint_t eg_gossip_known(eg_gossip_t *g, eg_swim_addr_t *addr);
+static void eg_gossip_known_member(void *data, eg_swim_member_t *m);
 static eg_msec_t eg_gossip_env_now(void *data);
 static void eg_gossip_env_random(void *data, u_char *buf, size_t len);
 static void eg_gossip_env_event(void *data, eg_swim_member_t *m,
@@ -944,6 +953,8 @@ eg_gossip_try_lock(eg_event_t *ev)
 static eg_int_t
 eg_gossip_start(eg_gossip_t *g)
 {
+    u_char              tags[EG_SWIM_TAGS_MAX];
+    size_t              tags_len;
     uint64_t            incarnation;
     eg_swim_env_t       env;
     eg_swim_ident_t    *self;
@@ -958,24 +969,27 @@ eg_gossip_start(eg_gossip_t *g)
         return EG_ERROR;
     }
 
-    self = eg_swim_ident_create(gcf->node_id.data, gcf->node_id.len,
-                                &gcf->advertise_addr, gcf->tags_blob,
-                                gcf->tags_len);
-    if (self == NULL) {
-        return EG_ERROR;
-    }
-
     /*
      * The incarnation: where the previous cluster process of this node
-     * left it, or the wall clock in ms, which is above any record of an
+     * left it, with the tags it had (new tags are set below, and raise
+     * it), or the wall clock in ms, which is above any record of an
      * earlier life of this node.
      */
 
-    incarnation = eg_gossip_table_incarnation(g);
+    incarnation = eg_gossip_table_incarnation(g, tags, &tags_len);
 
     if (incarnation == 0) {
         incarnation = (uint64_t) eg_time() * 1000
                       + eg_timeofday()->msec;
+
+        eg_memcpy(tags, gcf->tags_blob, gcf->tags_len);
+        tags_len = gcf->tags_len;
+    }
+
+    self = eg_swim_ident_create(gcf->node_id.data, gcf->node_id.len,
+                                &gcf->advertise_addr, tags, tags_len);
+    if (self == NULL) {
+        return EG_ERROR;
     }
 
     env.data = g;
@@ -999,6 +1013,13 @@ eg_gossip_start(eg_gossip_t *g)
 
     /* the members the last cluster process knew, as it knew them */
     eg_gossip_table_restore(g);
+
+    /* tags a reload changed: peers take them with a higher incarnation */
+    if (eg_swim_set_tags(g->swim, gcf->tags_blob, gcf->tags_len) != EG_OK) {
+        eg_log_error(EG_LOG_EMERG, g->log, 0, "cannot set the tags");
+        return EG_ERROR;
+    }
+
     eg_gossip_table_self(g);
 
     if (eg_gossip_net_init(g) != EG_OK) {
@@ -1021,8 +1042,11 @@ eg_gossip_start(eg_gossip_t *g)
     g->join_timer.cancelable = 1;
 
     if (eg_swim_members(g->swim, NULL) > 1) {
-        /* resumed with company: nothing to join */
-        g->joined = 1;
+        /*
+         * Resumed with company: nothing to join but the seeds that are no
+         * members yet (a reload may have added one), each tried once.
+         */
+        g->resumed = 1;
     }
 
     eg_gossip_join_next(&g->join_timer);
@@ -1077,6 +1101,12 @@ eg_gossip_join_next(eg_event_t *ev)
     }
 
     if (g->join_next >= total) {
+        if (g->resumed) {
+            /* every new seed had its turn; we have company anyway */
+            g->joined = 1;
+            return;
+        }
+
         g->join_next = 0;
         g->join_attempts++;
 
@@ -1133,14 +1163,44 @@ eg_gossip_join_next(eg_event_t *ev)
         a = cand[i - nseeds];
     }
 
-    if (eg_swim_addr_eq(&a, &gcf->advertise_addr)) {
-        /* ourselves among the seeds, as every node's list has it */
+    if (eg_swim_addr_eq(&a, &gcf->advertise_addr)
+        || (g->resumed && eg_gossip_known(g, &a)))
+    {
+        /* ourselves (every node's seed list has us), or a member already */
         eg_event_add_timer(ev, 1);
         return;
     }
 
     eg_swim_join(g->swim, &a);
     eg_gossip_rearm(g);
+}
+
+
+/* whether a live member is at this address already */
+static eg_uint_t
+eg_gossip_known(eg_gossip_t *g, eg_swim_addr_t *addr)
+{
+    eg_gossip_search_t  search;
+
+    search.addr = addr;
+    search.found = 0;
+
+    eg_swim_foreach(g->swim, eg_gossip_known_member, &search);
+
+    return search.found;
+}
+
+
+static void
+eg_gossip_known_member(void *data, eg_swim_member_t *m)
+{
+    eg_gossip_search_t  *search = data;
+
+    if ((m->state == EG_MEMBER_ALIVE || m->state == EG_MEMBER_SUSPECT)
+        && eg_swim_addr_eq(&m->ident->addr, search->addr))
+    {
+        search->found = 1;
+    }
 }
 
 
@@ -1157,6 +1217,16 @@ eg_gossip_env_join(void *data, eg_swim_addr_t *addr, eg_int_t rc)
         eg_log_error(EG_LOG_NOTICE, g->log, 0, "joined the cluster through "
                      "%.*s, %lu members", (int) len, text,
                      (unsigned long) eg_swim_members(g->swim, NULL));
+
+        if (g->resumed) {
+            /* the other new seeds, if any, are tried too */
+            if (!g->join_timer.timer_set) {
+                eg_event_add_timer(&g->join_timer, 1);
+            }
+
+            return;
+        }
+
         g->joined = 1;
         g->join_attempts = 0;
         return;
@@ -1212,7 +1282,7 @@ eg_gossip_env_event(void *data, eg_swim_member_t *m, eg_uint_t event)
 
     eg_gossip_table_update(g, m);
 
-    if (m == eg_swim_self(g->swim)) {
+    if (m == eg_swim_self(g->swim) || event == EG_SWIM_EVENT_INCARNATION) {
         return;
     }
 

@@ -231,14 +231,18 @@ eg_gossip_table_self(eg_gossip_t *g)
 }
 
 
-/* this node's incarnation, as the previous cluster process left it */
+/*
+ * this node's incarnation, as the previous cluster process left it, and
+ * the tags it had then (in *tags, at most EG_SWIM_TAGS_MAX bytes)
+ */
 uint64_t
-eg_gossip_table_incarnation(eg_gossip_t *g)
+eg_gossip_table_incarnation(eg_gossip_t *g, u_char *tags, size_t *tags_len)
 {
-    uint64_t           inc;
-    eg_slab_pool_t    *pool;
-    eg_gossip_shm_t   *shm;
-    eg_gossip_conf_t  *gcf;
+    uint64_t             inc;
+    eg_slab_pool_t      *pool;
+    eg_gossip_shm_t     *shm;
+    eg_gossip_conf_t    *gcf;
+    eg_gossip_record_t  *r;
 
     shm = g->shm;
     pool = eg_gossip_pool(g);
@@ -247,6 +251,7 @@ eg_gossip_table_incarnation(eg_gossip_t *g)
     eg_shmtx_lock(&pool->mutex);
 
     inc = 0;
+    *tags_len = 0;
 
     /* only if it was this node: node_id may have changed on reload */
 
@@ -254,6 +259,13 @@ eg_gossip_table_incarnation(eg_gossip_t *g)
         && eg_memcmp(shm->self, gcf->node_id.data, shm->self_len) == 0)
     {
         inc = shm->incarnation;
+
+        r = *eg_gossip_lookup(shm, shm->self, shm->self_len);
+
+        if (r && r->tags_len <= EG_SWIM_TAGS_MAX) {
+            eg_memcpy(tags, r->data + r->id_len, r->tags_len);
+            *tags_len = r->tags_len;
+        }
     }
 
     eg_shmtx_unlock(&pool->mutex);
