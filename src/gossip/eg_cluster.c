@@ -214,7 +214,8 @@ eg_cluster_init_conf(eg_cycle_t *cycle, void *conf)
 
     if (mode == 0) {
         if (cycle->conf_ctx[eg_cluster_module.index]) {
-            eg_log_error(EG_LOG_NOTICE, cycle->log, 0,
+            /* a warning, so that the operator sees it when engram starts */
+            eg_log_error(EG_LOG_WARN, cycle->log, 0,
                          "ENGRAM_CLUSTER_MODE=single: the \"cluster\" block "
                          "is ignored");
             cycle->conf_ctx[eg_cluster_module.index] = NULL;

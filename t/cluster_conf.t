@@ -1,0 +1,67 @@
+#!/usr/bin/perl
+
+# The "cluster {}" block as a configuration: what engram -t accepts and
+# refuses, and how the errors name the offending directive (file:line, or
+# the environment variable it came from). A few starts check that what is
+# accepted also runs; they gossip on loopback only.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+
+use Test::More;
+use Engram qw(wait_for cluster_members);
+
+
+# The configuration of conf_check(): the cluster directives go from line 4
+my $FIRST_LINE = 4;
+
+
+# Writes a file whose cluster block holds $body (one directive a line, from
+# line $FIRST_LINE) and runs engram -t on it; options: env, main (more
+# top-level directives, after the block).
+sub conf_check {
+    my ($t, $body, %opts) = @_;
+
+    my $main = $opts{main} // '';
+
+    $t->write_config("%%TEST_GLOBALS%%\n"
+                     . "events { worker_connections 64; }\n"
+                     . "cluster {\n$body}\n$main");
+
+    return $t->run({ env => $opts{env} // {} }, '-t');
+}
+
+
+# "in FILE:LINE" as the messages end
+sub at_line {
+    my ($t, $line) = @_;
+    return qr/ in \Q${\ $t->path($t->conf) }\E:$line$/m;
+}
+
+
+# an [emerg] line of $r with this text and this end
+sub refused {
+    my ($r, $text, $where, $name) = @_;
+
+    is($r->{exit}, 1, "$name: engram -t exits 1");
+    like($r->{stderr}, qr/\[emerg\] \Q$text\E.*$where/m,
+         "$name: the message says why and where")
+        or diag($r->{stderr});
+}
+
+
+subtest 'ENGRAM_CLUSTER_MODE=single warns that the block is ignored' => sub {
+    my $t = Engram->new;
+    my $r = conf_check($t, "    listen 127.0.0.1:7946;\n",
+                       env => { ENGRAM_CLUSTER_MODE => 'single' });
+
+    is($r->{exit}, 0, 'engram -t exits 0');
+    like($r->{stderr}, qr/\[warn\] ENGRAM_CLUSTER_MODE=single: the "cluster" block is ignored/,
+         'the warning is shown on stderr');
+};
+
+
+done_testing;
