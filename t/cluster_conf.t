@@ -64,4 +64,38 @@ subtest 'ENGRAM_CLUSTER_MODE=single warns that the block is ignored' => sub {
 };
 
 
+subtest 'master_process off is refused with a cluster block' => sub {
+    my $t = Engram->new;
+    my $text = 'cluster mode needs "master_process on"';
+
+    my $r = conf_check($t, "    listen 127.0.0.1:7946;\n",
+                       main => "master_process off;\n");
+    refused($r, $text, at_line($t, 3), 'in the file, after the block');
+
+    $r = conf_check($t, "    listen 127.0.0.1:7946;\n",
+                    env => { ENGRAM_MASTER_PROCESS => 'off' });
+    refused($r, $text, at_line($t, 3), 'from ENGRAM_MASTER_PROCESS');
+};
+
+
+subtest 'master_process off is refused with ENGRAM_CLUSTER_MODE=distributed'
+=> sub {
+    my $t = Engram->new;
+    $t->write_config(<<'EOF');
+%%TEST_GLOBALS%%
+master_process off;
+events { worker_connections 64; }
+EOF
+
+    my $r = $t->run({ env => { ENGRAM_CLUSTER_MODE => 'distributed',
+                               ENGRAM_CLUSTER_LISTEN_ADDR
+                                   => '127.0.0.1:7946' } }, '-t');
+    refused($r, 'cluster mode needs "master_process on"',
+            qr/, in environment variable ENGRAM_CLUSTER_MODE$/m, 'no block');
+
+    $r = $t->run({ env => { ENGRAM_CLUSTER_MODE => 'single' } }, '-t');
+    is($r->{exit}, 0, 'ENGRAM_CLUSTER_MODE=single: accepted');
+};
+
+
 done_testing;

@@ -18,6 +18,7 @@ static char *eg_cluster_block(eg_conf_t *cf, eg_command_t *cmd,
 static char *eg_cluster_init_conf(eg_cycle_t *cycle, void *conf);
 static void **eg_cluster_create_confs(eg_cycle_t *cycle);
 static char *eg_cluster_finish_confs(eg_conf_t *cf, void **ctx);
+static char *eg_cluster_need_master(eg_cycle_t *cycle, const char *env);
 
 
 static eg_command_t  eg_cluster_commands[] = {
@@ -38,6 +39,15 @@ static eg_core_module_t  eg_cluster_module_ctx = {
     NULL,
     eg_cluster_init_conf
 };
+
+
+/*
+ * Where the block of the cycle being read starts, for the errors found
+ * once the whole file is read (the block and that cycle's init_conf run
+ * one after the other in the same process).
+ */
+static eg_str_t   eg_cluster_where_file;
+static eg_uint_t  eg_cluster_where_line;
 
 
 eg_module_t  eg_cluster_module = {
@@ -133,6 +143,9 @@ eg_cluster_block(eg_conf_t *cf, eg_command_t *cmd, void *conf)
 
     *(void **) conf = ctx;
 
+    eg_cluster_where_file = cf->conf_file->name;
+    eg_cluster_where_line = cf->conf_file->line;
+
     pcf = *cf;
     cf->ctx = conf;
     cf->module_type = EG_CLUSTER_MODULE;
@@ -224,11 +237,19 @@ eg_cluster_init_conf(eg_cycle_t *cycle, void *conf)
         return EG_CONF_OK;
     }
 
-    if (cycle->conf_ctx[eg_cluster_module.index] || mode != 1) {
+    if (cycle->conf_ctx[eg_cluster_module.index]) {
+        return eg_cluster_need_master(cycle, NULL);
+    }
+
+    if (mode != 1) {
         return EG_CONF_OK;
     }
 
     /* distributed by the environment alone: defaults and ENGRAM_CLUSTER_* */
+
+    if (eg_cluster_need_master(cycle, "ENGRAM_CLUSTER_MODE") != EG_CONF_OK) {
+        return EG_CONF_ERROR;
+    }
 
     ctx = eg_cluster_create_confs(cycle);
     if (ctx == NULL) {
@@ -249,6 +270,45 @@ eg_cluster_init_conf(eg_cycle_t *cycle, void *conf)
     cf.log = cycle->log;
 
     return eg_cluster_finish_confs(&cf, ctx);
+}
+
+
+/*
+ * The cluster process is the master's child: without a master, cluster
+ * mode would be configured and yet nothing would gossip, while the API
+ * said "distributed".  The core module's conf is complete by now (it
+ * comes first), whatever set master_process: the file, -g or the
+ * environment.  The error names the block, or ENGRAM_CLUSTER_MODE.
+ */
+static char *
+eg_cluster_need_master(eg_cycle_t *cycle, const char *env)
+{
+    eg_conf_t        cf;
+    eg_conf_file_t   where;
+    eg_core_conf_t  *ccf;
+
+    ccf = (eg_core_conf_t *) eg_get_conf(cycle->conf_ctx, eg_core_module);
+
+    if (ccf->master) {
+        return EG_CONF_OK;
+    }
+
+    eg_memzero(&cf, sizeof(eg_conf_t));
+    cf.cycle = cycle;
+    cf.log = cycle->log;
+    cf.env = env;
+
+    if (env == NULL) {
+        where.name = eg_cluster_where_file;
+        where.line = eg_cluster_where_line;
+        cf.conf_file = &where;
+    }
+
+    eg_conf_log_error(EG_LOG_EMERG, &cf, 0,
+                      "cluster mode needs \"master_process on\": with "
+                      "\"master_process off\" no cluster process runs");
+
+    return EG_CONF_ERROR;
 }
 
 
