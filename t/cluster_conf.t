@@ -42,6 +42,17 @@ sub at_line {
 }
 
 
+# the number of the first line of the configuration that matches
+sub line_of {
+    my ($t, $re) = @_;
+
+    my @lines = split /\n/, $t->read_file($t->conf);
+    my ($i) = grep { $lines[$_] =~ $re } 0 .. $#lines;
+
+    return defined $i ? $i + 1 : undef;
+}
+
+
 # an [emerg] line of $r with this text and this end
 sub refused {
     my ($r, $text, $where, $name) = @_;
@@ -95,6 +106,43 @@ EOF
 
     $r = $t->run({ env => { ENGRAM_CLUSTER_MODE => 'single' } }, '-t');
     is($r->{exit}, 0, 'ENGRAM_CLUSTER_MODE=single: accepted');
+};
+
+
+subtest 'members_zone_size below the size of the table is refused' => sub {
+    my $t = Engram->new;
+    my $r = conf_check($t, "    listen 127.0.0.1:7946;\n"
+                           . "    members_zone_size 32k;\n");
+
+    refused($r, 'value "32k" in "members_zone_size" directive is out of '
+                . 'range, it must be between 65536 and',
+            at_line($t, 5), '32k');
+};
+
+
+subtest 'the smallest members_zone_size runs, and a reload below it fails '
+        . 'saying why' => sub {
+    my $t = Engram->new;
+    $t->write_cluster_config(id => 'small', ip => '127.0.0.121',
+                             cluster => 'members_zone_size 64k;');
+    $t->start;
+
+    ok(wait_for(sub {
+           (cluster_members($t->port('http')) // {})->{small}
+       }), 'the member table of 64k holds the node');
+
+    $t->write_cluster_config(cluster => 'members_zone_size 32k;');
+    my $n = line_of($t, qr/members_zone_size/);
+
+    my $from = $t->log_offset;
+    $t->allow_log(qr/members_zone_size/);
+    $t->signal('HUP');
+
+    ok($t->wait_for_log(qr/\[emerg\] .*"members_zone_size" directive is out of range.* in \S+:$n$/,
+                        from => $from),
+       'the reload logs why it failed, with file:line');
+
+    ok($t->stop, 'stops');
 };
 
 

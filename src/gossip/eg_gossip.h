@@ -20,6 +20,9 @@
 
 #define EG_GOSSIP_DEFAULT_PORT  7946
 
+/* the smallest members_zone_size: the table's buckets, and room to spare */
+#define EG_GOSSIP_ZONE_MIN      (64 * 1024)
+
 
 typedef struct eg_gossip_shm_s  eg_gossip_shm_t;
 

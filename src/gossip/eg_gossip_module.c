@@ -64,7 +64,7 @@ static eg_conf_addr_t  eg_gossip_advertise_post = {
 static eg_conf_num_bounds_t  eg_gossip_small_bounds = { 1, 64 };
 static eg_conf_num_bounds_t  eg_gossip_mult_bounds = { 1, 100 };
 static eg_conf_num_bounds_t  eg_gossip_zone_bounds = {
-    EG_SLAB_MIN_ZONE, 1024 * 1024 * 1024
+    EG_GOSSIP_ZONE_MIN, 1024 * 1024 * 1024
 };
 static eg_conf_num_bounds_t  eg_gossip_retry_bounds = { 0, 1000000 };
 

@@ -50,6 +50,20 @@ struct eg_gossip_shm_s {
 };
 
 
+/*
+ * The smallest zone holds the table's head and a few pages of members
+ * besides: the slab allocator takes a descriptor per page and its own
+ * head (less than a page) from the zone too.
+ */
+#define EG_GOSSIP_HEAD_PAGES                                                 \
+    ((sizeof(eg_gossip_shm_t) + EG_SLAB_PAGE_SIZE - 1) / EG_SLAB_PAGE_SIZE)
+
+_Static_assert(EG_GOSSIP_HEAD_PAGES + 4
+               <= EG_GOSSIP_ZONE_MIN
+                  / (EG_SLAB_PAGE_SIZE + sizeof(eg_slab_page_t)) - 1,
+               "EG_GOSSIP_ZONE_MIN is too small for the member table");
+
+
 static uint64_t  eg_gossip_snapshot_generation;
 
 
@@ -69,6 +83,10 @@ eg_gossip_table_init_zone(eg_shm_zone_t *zone, void *data)
 
     shm = eg_slab_calloc(pool, sizeof(eg_gossip_shm_t));
     if (shm == NULL) {
+        eg_log_error(EG_LOG_EMERG, zone->shm.log, 0,
+                     "the member table needs %zu bytes, more than "
+                     "\"members_zone_size\" %zu leaves",
+                     sizeof(eg_gossip_shm_t), zone->shm.size);
         return EG_ERROR;
     }
 
