@@ -146,4 +146,17 @@ subtest 'the smallest members_zone_size runs, and a reload below it fails '
 };
 
 
+subtest 'indirect_checks is at most 16, as many as a probe asks' => sub {
+    my $t = Engram->new;
+    my $listen = "    listen 127.0.0.1:7946;\n";
+
+    is(conf_check($t, $listen . "    indirect_checks 16;\n")->{exit}, 0,
+       '16 is accepted');
+
+    refused(conf_check($t, $listen . "    indirect_checks 17;\n"),
+            'value "17" in "indirect_checks" directive is out of range, '
+            . 'it must be between 1 and 16', at_line($t, 5), '17');
+};
+
+
 done_testing;

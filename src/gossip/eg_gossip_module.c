@@ -62,6 +62,9 @@ static eg_conf_addr_t  eg_gossip_advertise_post = {
 };
 
 static eg_conf_num_bounds_t  eg_gossip_small_bounds = { 1, 64 };
+static eg_conf_num_bounds_t  eg_gossip_indirect_bounds = {
+    1, EG_SWIM_INDIRECT_MAX
+};
 static eg_conf_num_bounds_t  eg_gossip_mult_bounds = { 1, 100 };
 static eg_conf_num_bounds_t  eg_gossip_zone_bounds = {
     EG_GOSSIP_ZONE_MIN, 1024 * 1024 * 1024
@@ -143,7 +146,7 @@ static eg_command_t  eg_gossip_commands[] = {
       eg_conf_set_num_slot,
       0,
       eg_gossip_swim_offset(indirect_checks),
-      &eg_gossip_small_bounds },
+      &eg_gossip_indirect_bounds },
 
     { eg_string("suspicion_mult"),
       EG_CLUSTER_CONF|EG_CONF_TAKE1,

@@ -798,7 +798,7 @@ eg_swim_probe_timeout(eg_swim_t *swim, eg_swim_timer_t *t)
     eg_uint_t          j, n, tries;
     eg_swim_buf_t      b;
     eg_swim_probe_t   *ps;
-    eg_swim_member_t  *m, *target, *used[16];
+    eg_swim_member_t  *m, *target, *used[EG_SWIM_INDIRECT_MAX];
 
     eg_unused(t);
 
@@ -818,7 +818,8 @@ eg_swim_probe_timeout(eg_swim_t *swim, eg_swim_timer_t *t)
     n = 0;
 
     for (tries = 0;
-         n < eg_min(swim->conf.indirect_checks, 16) && tries < 64;
+         n < eg_min(swim->conf.indirect_checks, EG_SWIM_INDIRECT_MAX)
+         && tries < 64;
          tries++)
     {
         m = eg_swim_random_member(swim, 1u << EG_MEMBER_ALIVE, 0);

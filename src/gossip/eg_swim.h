@@ -41,10 +41,14 @@ typedef struct eg_swim_bcast_s   eg_swim_bcast_t;
 extern const char  *eg_swim_drop_reasons[];
 
 
+/* the most members a probe asks to ping a target that did not answer */
+#define EG_SWIM_INDIRECT_MAX    16
+
+
 typedef struct {
     eg_msec_t        probe_interval;        /* 1s */
     eg_msec_t        probe_timeout;         /* 500ms */
-    eg_uint_t        indirect_checks;       /* 3 */
+    eg_uint_t        indirect_checks;       /* 3; 1 to EG_SWIM_INDIRECT_MAX */
     eg_uint_t        suspicion_mult;        /* 4 */
     eg_uint_t        suspicion_max_mult;    /* 6: max = this * min */
     eg_uint_t        retransmit_mult;       /* 4 */
