@@ -159,4 +159,36 @@ subtest 'indirect_checks is at most 16, as many as a probe asks' => sub {
 };
 
 
+subtest 'a time of zero is refused where it would break the node' => sub {
+    my $t = Engram->new;
+    my $listen = "    listen 127.0.0.1:7946;\n";
+
+    for my $d (qw(probe_interval probe_timeout gossip_interval
+                  push_pull_interval reconnect_interval reap_timeout
+                  hook_timeout join_retry_interval leave_timeout))
+    {
+        refused(conf_check($t, $listen . "    $d 0ms;\n"),
+                qq{invalid value "0ms" in "$d" directive, it must be more }
+                . 'than 0', at_line($t, 5), "$d 0ms");
+    }
+
+    is(conf_check($t, $listen . "    gossip_to_dead 0;\n")->{exit}, 0,
+       'gossip_to_dead 0 is accepted: no gossip to the dead');
+};
+
+
+subtest 'a count of zero is refused' => sub {
+    my $t = Engram->new;
+    my $listen = "    listen 127.0.0.1:7946;\n";
+
+    for my $d (qw(suspicion_mult suspicion_max_mult retransmit_mult
+                  gossip_nodes hook_concurrency))
+    {
+        refused(conf_check($t, $listen . "    $d 0;\n"),
+                qq{value "0" in "$d" directive is out of range, it must be }
+                . 'between 1 and', at_line($t, 5), "$d 0");
+    }
+};
+
+
 done_testing;

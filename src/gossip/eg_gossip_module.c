@@ -34,6 +34,8 @@ static char *eg_gossip_init_conf(eg_cycle_t *cycle, void *conf);
 static char *eg_gossip_tags(eg_conf_t *cf, eg_command_t *cmd, void *conf);
 static char *eg_gossip_node_id(eg_conf_t *cf, eg_command_t *cmd,
     void *conf);
+static char *eg_gossip_set_period(eg_conf_t *cf, eg_command_t *cmd,
+    void *conf);
 static eg_int_t eg_gossip_init_module(eg_cycle_t *cycle);
 static eg_int_t eg_gossip_lock_path(eg_cycle_t *cycle, eg_str_t *name);
 static void eg_gossip_process(eg_cycle_t *cycle, void *data);
@@ -129,14 +131,14 @@ static eg_command_t  eg_gossip_commands[] = {
 
     { eg_string("probe_interval"),
       EG_CLUSTER_CONF|EG_CONF_TAKE1,
-      eg_conf_set_msec_slot,
+      eg_gossip_set_period,
       0,
       eg_gossip_swim_offset(probe_interval),
       NULL },
 
     { eg_string("probe_timeout"),
       EG_CLUSTER_CONF|EG_CONF_TAKE1,
-      eg_conf_set_msec_slot,
+      eg_gossip_set_period,
       0,
       eg_gossip_swim_offset(probe_timeout),
       NULL },
@@ -171,7 +173,7 @@ static eg_command_t  eg_gossip_commands[] = {
 
     { eg_string("gossip_interval"),
       EG_CLUSTER_CONF|EG_CONF_TAKE1,
-      eg_conf_set_msec_slot,
+      eg_gossip_set_period,
       0,
       eg_gossip_swim_offset(gossip_interval),
       NULL },
@@ -192,21 +194,21 @@ static eg_command_t  eg_gossip_commands[] = {
 
     { eg_string("push_pull_interval"),
       EG_CLUSTER_CONF|EG_CONF_TAKE1,
-      eg_conf_set_msec_slot,
+      eg_gossip_set_period,
       0,
       eg_gossip_swim_offset(push_pull_interval),
       NULL },
 
     { eg_string("reconnect_interval"),
       EG_CLUSTER_CONF|EG_CONF_TAKE1,
-      eg_conf_set_msec_slot,
+      eg_gossip_set_period,
       0,
       eg_gossip_swim_offset(reconnect_interval),
       NULL },
 
     { eg_string("reap_timeout"),
       EG_CLUSTER_CONF|EG_CONF_TAKE1,
-      eg_conf_set_msec_slot,
+      eg_gossip_set_period,
       0,
       eg_gossip_swim_offset(reap_timeout),
       NULL },
@@ -227,7 +229,7 @@ static eg_command_t  eg_gossip_commands[] = {
 
     { eg_string("hook_timeout"),
       EG_CLUSTER_CONF|EG_CONF_TAKE1,
-      eg_conf_set_msec_slot,
+      eg_gossip_set_period,
       0,
       offsetof(eg_gossip_conf_t, hook_timeout),
       NULL },
@@ -255,7 +257,7 @@ static eg_command_t  eg_gossip_commands[] = {
 
     { eg_string("join_retry_interval"),
       EG_CLUSTER_CONF|EG_CONF_TAKE1,
-      eg_conf_set_msec_slot,
+      eg_gossip_set_period,
       0,
       offsetof(eg_gossip_conf_t, join_retry_interval),
       NULL },
@@ -269,7 +271,7 @@ static eg_command_t  eg_gossip_commands[] = {
 
     { eg_string("leave_timeout"),
       EG_CLUSTER_CONF|EG_CONF_TAKE1,
-      eg_conf_set_msec_slot,
+      eg_gossip_set_period,
       0,
       offsetof(eg_gossip_conf_t, leave_timeout),
       NULL },
@@ -409,6 +411,36 @@ eg_gossip_node_id(eg_conf_t *cf, eg_command_t *cmd, void *conf)
                           "invalid node id \"%s\": 1 to 64 printable "
                           "characters without spaces or quotes",
                           value[1].data);
+        return EG_CONF_ERROR;
+    }
+
+    return EG_CONF_OK;
+}
+
+
+/*
+ * A time that must not be zero: an interval of 0 would spin, a timeout
+ * of 0 would give up before anything could happen.
+ */
+static char *
+eg_gossip_set_period(eg_conf_t *cf, eg_command_t *cmd, void *conf)
+{
+    char      *rv;
+    eg_str_t  *value;
+
+    rv = eg_conf_set_msec_slot(cf, cmd, conf);
+
+    if (rv != EG_CONF_OK) {
+        return rv;
+    }
+
+    if (*(eg_msec_t *) ((char *) conf + cmd->offset) == 0) {
+        value = cf->args->elts;
+
+        eg_conf_log_error(EG_LOG_EMERG, cf, 0,
+                          "invalid value \"%s\" in \"%s\" directive, "
+                          "it must be more than 0",
+                          value[1].data, cmd->name.data);
         return EG_CONF_ERROR;
     }
 
@@ -624,15 +656,6 @@ eg_gossip_init_conf(eg_cycle_t *cycle, void *conf)
         eg_log_error(EG_LOG_EMERG, cycle->log, 0,
                      "\"probe_timeout\" must be shorter than "
                      "\"probe_interval\"");
-        return EG_CONF_ERROR;
-    }
-
-    if (gcf->swim.probe_interval == 0 || gcf->swim.gossip_interval == 0
-        || gcf->swim.push_pull_interval == 0
-        || gcf->swim.reconnect_interval == 0)
-    {
-        eg_log_error(EG_LOG_EMERG, cycle->log, 0,
-                     "the gossip intervals must not be zero");
         return EG_CONF_ERROR;
     }
 
