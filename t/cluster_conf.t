@@ -191,4 +191,28 @@ subtest 'a count of zero is refused' => sub {
 };
 
 
+subtest 'cluster_name must not be empty, nor longer than 64 bytes' => sub {
+    my $t = Engram->new;
+    my $listen = "    listen 127.0.0.1:7946;\n";
+
+    refused(conf_check($t, $listen . qq{    cluster_name "";\n}),
+            'invalid value "" in "cluster_name" directive, it must not be '
+            . 'empty', at_line($t, 5), 'empty');
+
+    my $long = 'c' x 65;
+    refused(conf_check($t, $listen . "    cluster_name $long;\n"),
+            qq{the cluster name "$long" is longer than 64 bytes},
+            at_line($t, 5), '65 bytes');
+
+    refused(conf_check($t, $listen,
+                       env => { ENGRAM_CLUSTER_NAME => $long }),
+            qq{the cluster name "$long" is longer than 64 bytes},
+            qr/, in environment variable ENGRAM_CLUSTER_NAME$/m,
+            '65 bytes in ENGRAM_CLUSTER_NAME');
+
+    is(conf_check($t, $listen . '    cluster_name ' . ('c' x 64) . ";\n")
+           ->{exit}, 0, '64 bytes are accepted');
+};
+
+
 done_testing;

@@ -36,6 +36,8 @@ static char *eg_gossip_node_id(eg_conf_t *cf, eg_command_t *cmd,
     void *conf);
 static char *eg_gossip_set_period(eg_conf_t *cf, eg_command_t *cmd,
     void *conf);
+static char *eg_gossip_cluster_name(eg_conf_t *cf, eg_command_t *cmd,
+    void *conf);
 static eg_int_t eg_gossip_init_module(eg_cycle_t *cycle);
 static eg_int_t eg_gossip_lock_path(eg_cycle_t *cycle, eg_str_t *name);
 static void eg_gossip_process(eg_cycle_t *cycle, void *data);
@@ -124,7 +126,7 @@ static eg_command_t  eg_gossip_commands[] = {
 
     { eg_string("cluster_name"),
       EG_CLUSTER_CONF|EG_CONF_TAKE1,
-      eg_conf_set_str_slot,
+      eg_gossip_cluster_name,
       0,
       offsetof(eg_gossip_conf_t, cluster_name),
       NULL },
@@ -418,6 +420,39 @@ eg_gossip_node_id(eg_conf_t *cf, eg_command_t *cmd, void *conf)
 }
 
 
+/* the name is in every stream and its hash in every datagram */
+static char *
+eg_gossip_cluster_name(eg_conf_t *cf, eg_command_t *cmd, void *conf)
+{
+    char      *rv;
+    eg_str_t  *value;
+
+    rv = eg_conf_set_str_slot(cf, cmd, conf);
+
+    if (rv != EG_CONF_OK) {
+        return rv;
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        eg_conf_log_error(EG_LOG_EMERG, cf, 0,
+                          "invalid value \"\" in \"%s\" directive, it must "
+                          "not be empty", cmd->name.data);
+        return EG_CONF_ERROR;
+    }
+
+    if (value[1].len > EG_SWIM_NAME_MAX) {
+        eg_conf_log_error(EG_LOG_EMERG, cf, 0,
+                          "the cluster name \"%s\" is longer than %d bytes",
+                          value[1].data, EG_SWIM_NAME_MAX);
+        return EG_CONF_ERROR;
+    }
+
+    return EG_CONF_OK;
+}
+
+
 /*
  * A time that must not be zero: an interval of 0 would spin, a timeout
  * of 0 would give up before anything could happen.
@@ -620,13 +655,6 @@ eg_gossip_init_conf(eg_cycle_t *cycle, void *conf)
 
     if (gcf->cluster_name.data == NULL) {
         eg_str_set(&gcf->cluster_name, "engram");
-    }
-
-    if (gcf->cluster_name.len > EG_SWIM_NAME_MAX) {
-        eg_log_error(EG_LOG_EMERG, cycle->log, 0,
-                     "the cluster name \"" EG_STR_FMT "\" is longer than "
-                     "64 bytes", EG_STR_ARG(gcf->cluster_name));
-        return EG_CONF_ERROR;
     }
 
     /* the timings: what was set, the rest from the LAN profile */
