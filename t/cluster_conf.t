@@ -215,4 +215,125 @@ subtest 'cluster_name must not be empty, nor longer than 64 bytes' => sub {
 };
 
 
+subtest 'listen and advertise must be addresses: the error names the one' =>
+sub {
+    my $t = Engram->new;
+
+    refused(conf_check($t, "    listen localhost:7946;\n"),
+            'host name in "localhost:7946" of the "listen" directive, it '
+            . 'must be an IP address', at_line($t, 4), 'listen');
+
+    refused(conf_check($t, "    listen 127.0.0.1:7946;\n"
+                           . "    advertise localhost:7946;\n"),
+            'host name in "localhost:7946" of the "advertise" directive, '
+            . 'it must be an IP address', at_line($t, 5), 'advertise');
+};
+
+
+subtest 'a wildcard advertise is refused as such, not blamed on listen' =>
+sub {
+    my $t = Engram->new;
+
+    for my $a ('0.0.0.0:7946', '*:7946', '[::]:7946') {
+        my $r = conf_check($t, "    listen 127.0.0.1:7946;\n"
+                               . "    advertise $a;\n");
+        refused($r, qq{wildcard address in "$a" of the "advertise" }
+                    . 'directive, it must be the address peers reach this '
+                    . 'node at', at_line($t, 5), $a);
+        unlike($r->{stderr}, qr/listens on every address/,
+               "$a: listen is not blamed");
+    }
+};
+
+
+subtest 'a wildcard listen without advertise names the listen line' => sub {
+    my $t = Engram->new;
+
+    refused(conf_check($t, "    node_id n;\n    listen [::]:7946;\n"),
+            'the cluster listens on every address ([::]:7946): set '
+            . '"advertise" to the one peers should use', at_line($t, 5),
+            '[::]:7946');
+
+    refused(conf_check($t, '',
+                       env => { ENGRAM_CLUSTER_LISTEN_ADDR => '[::]:7946' }),
+            'the cluster listens on every address ([::]:7946)',
+            qr/, in environment variable ENGRAM_CLUSTER_LISTEN_ADDR$/m,
+            'from ENGRAM_CLUSTER_LISTEN_ADDR');
+};
+
+
+subtest 'a malformed seed names its line or its variable' => sub {
+    my $t = Engram->new;
+    my $listen = "    listen 127.0.0.1:7946;\n";
+
+    refused(conf_check($t, $listen . "    seeds 127.0.0.2;\n"
+                           . "    seeds 127.0.0.3 127.0.0.1:99999;\n"),
+            'invalid port in seed "127.0.0.1:99999"', at_line($t, 6),
+            'the second seeds line');
+
+    refused(conf_check($t, $listen,
+                       env => { ENGRAM_CLUSTER_SEEDS
+                                    => '127.0.0.2, 127.0.0.3:abc' }),
+            'invalid port in seed "127.0.0.3:abc"',
+            qr/, in environment variable ENGRAM_CLUSTER_SEEDS$/m,
+            'ENGRAM_CLUSTER_SEEDS');
+};
+
+
+subtest 'a bad keyring names the keyring line or its variable' => sub {
+    my $t = Engram->new;
+    my $listen = "    listen 127.0.0.1:7946;\n";
+    my $missing = $t->path('conf/missing.keys');
+    my $empty = $t->write_file('conf/empty.keys', "# no key\n");
+
+    refused(conf_check($t, $listen . "    keyring missing.keys;\n"),
+            qq{cannot read the keyring "$missing"}, at_line($t, 5),
+            'a missing file');
+
+    refused(conf_check($t, $listen . "    keyring empty.keys;\n"),
+            qq{invalid keyring "$empty": no keys}, at_line($t, 5),
+            'a file without keys');
+
+    refused(conf_check($t, $listen,
+                       env => { ENGRAM_CLUSTER_KEYRING => 'empty.keys' }),
+            qq{invalid keyring "$empty": no keys},
+            qr/, in environment variable ENGRAM_CLUSTER_KEYRING$/m,
+            'ENGRAM_CLUSTER_KEYRING');
+};
+
+
+subtest 'probe_timeout not shorter than probe_interval names the later '
+        . 'line' => sub {
+    my $t = Engram->new;
+    my $listen = "    listen 127.0.0.1:7946;\n";
+    my $text = '"probe_timeout" must be shorter than "probe_interval"';
+
+    refused(conf_check($t, $listen . "    probe_timeout 1s;\n"),
+            $text, at_line($t, 5), 'probe_timeout against the default');
+
+    refused(conf_check($t, $listen . "    probe_interval 300ms;\n"),
+            $text, at_line($t, 5), 'probe_interval against the default');
+
+    refused(conf_check($t, $listen . "    probe_interval 2s;\n"
+                           . "    lifeguard on;\n"
+                           . "    probe_timeout 2s;\n"),
+            $text, at_line($t, 7), 'both set: the later one');
+};
+
+
+subtest 'tags of more than 512 bytes in all name the tags line' => sub {
+    my $t = Engram->new;
+    my ($k1, $k2) = ('a' x 255, 'b' x 255);
+
+    refused(conf_check($t, "    listen 127.0.0.1:7946;\n"
+                           . "    tags $k1= $k2=;\n"),
+            'the tags take more than 512 bytes', at_line($t, 5),
+            'two tags of 257 bytes');
+
+    is(conf_check($t, "    listen 127.0.0.1:7946;\n"
+                      . "    tags $k1= " . ('b' x 253) . "=;\n")->{exit},
+       0, 'two tags of 512 bytes in all are accepted');
+};
+
+
 done_testing;

@@ -27,6 +27,14 @@
 typedef struct eg_gossip_shm_s  eg_gossip_shm_t;
 
 
+/* where a directive was, for the errors found when the block ends */
+typedef struct {
+    eg_str_t             file;
+    eg_uint_t            line;
+    const char          *env;               /* or its variable */
+} eg_gossip_where_t;
+
+
 typedef struct {
     eg_str_t             node_id;
     eg_url_t             listen;
@@ -44,6 +52,10 @@ typedef struct {
     eg_msec_t            join_retry_interval;
     eg_int_t             join_retry_max;    /* 0: forever */
     eg_msec_t            leave_timeout;
+
+    eg_gossip_where_t    listen_where;
+    eg_gossip_where_t    keyring_where;
+    eg_gossip_where_t    probe_where;       /* the later probe_* timing */
 
     /* made from the above when the configuration is finished */
     eg_swim_keyring_t    keyring;

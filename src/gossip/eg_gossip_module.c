@@ -38,6 +38,19 @@ static char *eg_gossip_set_period(eg_conf_t *cf, eg_command_t *cmd,
     void *conf);
 static char *eg_gossip_cluster_name(eg_conf_t *cf, eg_command_t *cmd,
     void *conf);
+static char *eg_gossip_set_listen(eg_conf_t *cf, eg_command_t *cmd,
+    void *conf);
+static char *eg_gossip_set_advertise(eg_conf_t *cf, eg_command_t *cmd,
+    void *conf);
+static char *eg_gossip_seeds(eg_conf_t *cf, eg_command_t *cmd, void *conf);
+static char *eg_gossip_keyring(eg_conf_t *cf, eg_command_t *cmd,
+    void *conf);
+static char *eg_gossip_probe(eg_conf_t *cf, eg_command_t *cmd, void *conf);
+static char *eg_gossip_ip_only(eg_conf_t *cf, eg_command_t *cmd,
+    eg_url_t *u);
+static void eg_gossip_where_set(eg_conf_t *cf, eg_gossip_where_t *w);
+static eg_conf_t *eg_gossip_at(eg_conf_t *cf, eg_conf_file_t *file,
+    eg_gossip_where_t *w);
 static eg_int_t eg_gossip_init_module(eg_cycle_t *cycle);
 static eg_int_t eg_gossip_lock_path(eg_cycle_t *cycle, eg_str_t *name);
 static void eg_gossip_process(eg_cycle_t *cycle, void *data);
@@ -91,21 +104,21 @@ static eg_command_t  eg_gossip_commands[] = {
 
     { eg_string("listen"),
       EG_CLUSTER_CONF|EG_CONF_TAKE1,
-      eg_conf_set_addr_slot,
+      eg_gossip_set_listen,
       0,
       offsetof(eg_gossip_conf_t, listen),
       &eg_gossip_listen_post },
 
     { eg_string("advertise"),
       EG_CLUSTER_CONF|EG_CONF_TAKE1,
-      eg_conf_set_addr_slot,
+      eg_gossip_set_advertise,
       0,
       offsetof(eg_gossip_conf_t, advertise),
       &eg_gossip_advertise_post },
 
     { eg_string("seeds"),
       EG_CLUSTER_CONF|EG_CONF_1MORE,
-      eg_conf_set_str_array_slot,
+      eg_gossip_seeds,
       0,
       offsetof(eg_gossip_conf_t, seeds),
       NULL },
@@ -119,7 +132,7 @@ static eg_command_t  eg_gossip_commands[] = {
 
     { eg_string("keyring"),
       EG_CLUSTER_CONF|EG_CONF_TAKE1,
-      eg_conf_set_str_slot,
+      eg_gossip_keyring,
       0,
       offsetof(eg_gossip_conf_t, keyring_path),
       NULL },
@@ -133,14 +146,14 @@ static eg_command_t  eg_gossip_commands[] = {
 
     { eg_string("probe_interval"),
       EG_CLUSTER_CONF|EG_CONF_TAKE1,
-      eg_gossip_set_period,
+      eg_gossip_probe,
       0,
       eg_gossip_swim_offset(probe_interval),
       NULL },
 
     { eg_string("probe_timeout"),
       EG_CLUSTER_CONF|EG_CONF_TAKE1,
-      eg_gossip_set_period,
+      eg_gossip_probe,
       0,
       eg_gossip_swim_offset(probe_timeout),
       NULL },
@@ -483,6 +496,175 @@ eg_gossip_set_period(eg_conf_t *cf, eg_command_t *cmd, void *conf)
 }
 
 
+/* the address of the gossip sockets */
+static char *
+eg_gossip_set_listen(eg_conf_t *cf, eg_command_t *cmd, void *conf)
+{
+    eg_gossip_conf_t  *gcf = conf;
+
+    char  *rv;
+
+    rv = eg_conf_set_addr_slot(cf, cmd, conf);
+
+    if (rv != EG_CONF_OK) {
+        return rv;
+    }
+
+    /* whether it is a wildcard is known once advertise is: remember */
+    eg_gossip_where_set(cf, &gcf->listen_where);
+
+    return eg_gossip_ip_only(cf, cmd, &gcf->listen);
+}
+
+
+/* the address told to peers: one they can reach, so no wildcard */
+static char *
+eg_gossip_set_advertise(eg_conf_t *cf, eg_command_t *cmd, void *conf)
+{
+    eg_gossip_conf_t  *gcf = conf;
+
+    char  *rv;
+
+    rv = eg_conf_set_addr_slot(cf, cmd, conf);
+
+    if (rv != EG_CONF_OK) {
+        return rv;
+    }
+
+    if (eg_gossip_ip_only(cf, cmd, &gcf->advertise) != EG_CONF_OK) {
+        return EG_CONF_ERROR;
+    }
+
+    if (eg_inet_wildcard(&gcf->advertise.addr.sa.sockaddr)) {
+        eg_conf_log_error(EG_LOG_EMERG, cf, 0,
+                          "wildcard address in \"" EG_STR_FMT "\" of the "
+                          "\"%s\" directive, it must be the address peers "
+                          "reach this node at",
+                          EG_STR_ARG(gcf->advertise.url), cmd->name.data);
+        return EG_CONF_ERROR;
+    }
+
+    return EG_CONF_OK;
+}
+
+
+/* gossip addresses are IP addresses: a name could change under a cluster */
+static char *
+eg_gossip_ip_only(eg_conf_t *cf, eg_command_t *cmd, eg_url_t *u)
+{
+    if (u->literal) {
+        return EG_CONF_OK;
+    }
+
+    eg_conf_log_error(EG_LOG_EMERG, cf, 0,
+                      "host name in \"" EG_STR_FMT "\" of the \"%s\" "
+                      "directive, it must be an IP address",
+                      EG_STR_ARG(u->url), cmd->name.data);
+
+    return EG_CONF_ERROR;
+}
+
+
+/* seeds may be host names, resolved when tried: only their form is checked */
+static char *
+eg_gossip_seeds(eg_conf_t *cf, eg_command_t *cmd, void *conf)
+{
+    char      *rv;
+    eg_url_t   u;
+    eg_uint_t  i;
+    eg_str_t  *value;
+
+    rv = eg_conf_set_str_array_slot(cf, cmd, conf);
+
+    if (rv != EG_CONF_OK) {
+        return rv;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (eg_parse_url(NULL, &u, &value[i], EG_GOSSIP_DEFAULT_PORT,
+                         EG_URL_PORT_OPTIONAL)
+            != EG_OK)
+        {
+            eg_conf_log_error(EG_LOG_EMERG, cf, 0,
+                              "%s in seed \"%s\"", u.err, value[i].data);
+            return EG_CONF_ERROR;
+        }
+    }
+
+    return EG_CONF_OK;
+}
+
+
+/* the file is read when the block ends: ENGRAM_CLUSTER_MODE=single skips it */
+static char *
+eg_gossip_keyring(eg_conf_t *cf, eg_command_t *cmd, void *conf)
+{
+    eg_gossip_conf_t  *gcf = conf;
+
+    char  *rv;
+
+    rv = eg_conf_set_str_slot(cf, cmd, conf);
+
+    if (rv == EG_CONF_OK) {
+        eg_gossip_where_set(cf, &gcf->keyring_where);
+    }
+
+    return rv;
+}
+
+
+/*
+ * probe_interval and probe_timeout: that the timeout is the shorter is
+ * known when the block ends; the later of the two is the one to blame.
+ */
+static char *
+eg_gossip_probe(eg_conf_t *cf, eg_command_t *cmd, void *conf)
+{
+    eg_gossip_conf_t  *gcf = conf;
+
+    char  *rv;
+
+    rv = eg_gossip_set_period(cf, cmd, conf);
+
+    if (rv == EG_CONF_OK) {
+        eg_gossip_where_set(cf, &gcf->probe_where);
+    }
+
+    return rv;
+}
+
+
+static void
+eg_gossip_where_set(eg_conf_t *cf, eg_gossip_where_t *w)
+{
+    w->env = cf->env;
+
+    if (cf->conf_file) {
+        w->file = cf->conf_file->name;
+        w->line = cf->conf_file->line;
+    }
+}
+
+
+/*
+ * cf, pointed at where a directive was, for eg_conf_log_error(); a
+ * directive left to its default was nowhere, and the error names no place
+ */
+static eg_conf_t *
+eg_gossip_at(eg_conf_t *cf, eg_conf_file_t *file, eg_gossip_where_t *w)
+{
+    file->name = w->file;
+    file->line = w->line;
+
+    cf->env = w->env;
+    cf->conf_file = (w->env == NULL && w->file.data) ? file : NULL;
+
+    return cf;
+}
+
+
 /* tags role=db zone=edge-3;  encoded as the wire's (len, key, len, value) */
 static char *
 eg_gossip_tags(eg_conf_t *cf, eg_command_t *cmd, void *conf)
@@ -490,6 +672,7 @@ eg_gossip_tags(eg_conf_t *cf, eg_command_t *cmd, void *conf)
     eg_gossip_conf_t  *gcf = conf;
 
     u_char       *eq;
+    size_t        total;
     eg_uint_t     i, j;
     eg_str_t     *value;
     eg_keyval_t  *kv, *all;
@@ -506,6 +689,7 @@ eg_gossip_tags(eg_conf_t *cf, eg_command_t *cmd, void *conf)
     }
 
     value = cf->args->elts;
+    total = 0;
 
     for (i = 1; i < cf->args->nelts; i++) {
         eq = eg_strlchr(value[i].data, value[i].data + value[i].len, '=');
@@ -534,6 +718,16 @@ eg_gossip_tags(eg_conf_t *cf, eg_command_t *cmd, void *conf)
             return EG_CONF_ERROR;
         }
 
+        /* as the wire has them: a length byte before the key and value */
+        total += 2 + kv->key.len + kv->value.len;
+
+        if (total > EG_SWIM_TAGS_MAX) {
+            eg_conf_log_error(EG_LOG_EMERG, cf, 0,
+                              "the tags take more than %d bytes",
+                              EG_SWIM_TAGS_MAX);
+            return EG_CONF_ERROR;
+        }
+
         all = gcf->tags->elts;
 
         for (j = 0; j + 1 < gcf->tags->nelts; j++) {
@@ -552,26 +746,30 @@ eg_gossip_tags(eg_conf_t *cf, eg_command_t *cmd, void *conf)
 
 /* the address peers reach us at: advertise, or listen if it is specific */
 static eg_int_t
-eg_gossip_advertise(eg_cycle_t *cycle, eg_gossip_conf_t *gcf)
+eg_gossip_advertise_addr(eg_conf_t *cf, eg_gossip_conf_t *gcf)
 {
-    eg_url_t  *u;
+    eg_url_t        *u;
+    eg_conf_file_t   file;
 
     u = gcf->advertise.url.data ? &gcf->advertise : &gcf->listen;
 
     if (eg_gossip_swim_addr(&u->addr.sa.sockaddr, &gcf->advertise_addr)
         != EG_OK)
     {
-        eg_log_error(EG_LOG_EMERG, cycle->log, 0,
+        eg_log_error(EG_LOG_EMERG, cf->log, 0,
                      "the cluster address \"" EG_STR_FMT "\" is not an "
                      "IPv4 or IPv6 address", EG_STR_ARG(u->url));
         return EG_ERROR;
     }
 
+    /* a wildcard advertise is refused where it is written */
+
     if (eg_inet_wildcard(&u->addr.sa.sockaddr)) {
-        eg_log_error(EG_LOG_EMERG, cycle->log, 0,
-                     "the cluster listens on every address (%s): set "
-                     "\"advertise\" to the one peers should use",
-                     u->addr.name.data);
+        eg_conf_log_error(EG_LOG_EMERG,
+                          eg_gossip_at(cf, &file, &gcf->listen_where), 0,
+                          "the cluster listens on every address (%s): set "
+                          "\"advertise\" to the one peers should use",
+                          u->addr.name.data);
         return EG_ERROR;
     }
 
@@ -588,8 +786,8 @@ eg_gossip_init_conf(eg_cycle_t *cycle, void *conf)
     eg_str_t           name, text;
     eg_uint_t          i;
     eg_conf_t          cf;
-    eg_url_t           u;
     const char        *err;
+    eg_conf_file_t     file;
     eg_keyval_t       *kv;
     eg_listening_t    *ls;
     eg_swim_conf_t     def;
@@ -621,37 +819,12 @@ eg_gossip_init_conf(eg_cycle_t *cycle, void *conf)
         }
     }
 
-    if (!gcf->listen.literal
-        || (gcf->advertise.url.data && !gcf->advertise.literal))
-    {
-        eg_log_error(EG_LOG_EMERG, cycle->log, 0,
-                     "the cluster \"listen\" and \"advertise\" must be "
-                     "addresses, not host names");
-        return EG_CONF_ERROR;
-    }
-
-    if (eg_gossip_advertise(cycle, gcf) != EG_OK) {
+    if (eg_gossip_advertise_addr(&cf, gcf) != EG_OK) {
         return EG_CONF_ERROR;
     }
 
     eg_conf_init_ptr_value(gcf->seeds, NULL);
     eg_conf_init_ptr_value(gcf->tags, NULL);
-
-    if (gcf->seeds) {
-        for (i = 0; i < gcf->seeds->nelts; i++) {
-            text = ((eg_str_t *) gcf->seeds->elts)[i];
-
-            if (eg_parse_url(NULL, &u, &text, EG_GOSSIP_DEFAULT_PORT,
-                             EG_URL_PORT_OPTIONAL)
-                != EG_OK)
-            {
-                eg_log_error(EG_LOG_EMERG, cycle->log, 0,
-                             "%s in seed \"" EG_STR_FMT "\"", u.err,
-                             EG_STR_ARG(text));
-                return EG_CONF_ERROR;
-            }
-        }
-    }
 
     if (gcf->cluster_name.data == NULL) {
         eg_str_set(&gcf->cluster_name, "engram");
@@ -681,9 +854,10 @@ eg_gossip_init_conf(eg_cycle_t *cycle, void *conf)
     gcf->swim.packet_size = def.packet_size;
 
     if (gcf->swim.probe_timeout >= gcf->swim.probe_interval) {
-        eg_log_error(EG_LOG_EMERG, cycle->log, 0,
-                     "\"probe_timeout\" must be shorter than "
-                     "\"probe_interval\"");
+        eg_conf_log_error(EG_LOG_EMERG,
+                          eg_gossip_at(&cf, &file, &gcf->probe_where), 0,
+                          "\"probe_timeout\" must be shorter than "
+                          "\"probe_interval\"");
         return EG_CONF_ERROR;
     }
 
@@ -701,14 +875,7 @@ eg_gossip_init_conf(eg_cycle_t *cycle, void *conf)
     for (i = 0; gcf->tags && i < gcf->tags->nelts; i++) {
         kv = &((eg_keyval_t *) gcf->tags->elts)[i];
 
-        if ((size_t) (p - gcf->tags_blob) + 2 + kv->key.len + kv->value.len
-            > EG_SWIM_TAGS_MAX)
-        {
-            eg_log_error(EG_LOG_EMERG, cycle->log, 0,
-                         "the tags take more than %d bytes",
-                         EG_SWIM_TAGS_MAX);
-            return EG_CONF_ERROR;
-        }
+        /* eg_gossip_tags() made sure that they fit */
 
         *p++ = (u_char) kv->key.len;
         p = eg_cpymem(p, kv->key.data, kv->key.len);
@@ -730,16 +897,20 @@ eg_gossip_init_conf(eg_cycle_t *cycle, void *conf)
         if (eg_read_file(cycle->pool, (char *) name.data, &text, 65536)
             != EG_OK)
         {
-            eg_log_error(EG_LOG_EMERG, cycle->log, eg_errno,
-                         "cannot read the keyring \"%s\"", name.data);
+            eg_conf_log_error(EG_LOG_EMERG,
+                              eg_gossip_at(&cf, &file, &gcf->keyring_where),
+                              eg_errno, "cannot read the keyring \"%s\"",
+                              name.data);
             return EG_CONF_ERROR;
         }
 
         if (eg_swim_keyring_parse(&gcf->keyring, text.data, text.len, &err)
             != EG_OK)
         {
-            eg_log_error(EG_LOG_EMERG, cycle->log, 0,
-                         "invalid keyring \"%s\": %s", name.data, err);
+            eg_conf_log_error(EG_LOG_EMERG,
+                              eg_gossip_at(&cf, &file, &gcf->keyring_where),
+                              0, "invalid keyring \"%s\": %s", name.data,
+                              err);
             return EG_CONF_ERROR;
         }
 
