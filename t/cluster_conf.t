@@ -336,4 +336,21 @@ subtest 'tags of more than 512 bytes in all name the tags line' => sub {
 };
 
 
+subtest 'advertise without a port takes the port of listen' => sub {
+    my $t = Engram->new;
+    $t->write_cluster_config(id => 'portless', ip => '127.0.0.131',
+                             cluster => 'advertise 127.0.0.131;');
+    $t->start;
+
+    my $self;
+    ok(wait_for(sub {
+           $self = (cluster_members($t->port('http')) // {})->{portless};
+       }), 'the node lists itself');
+    is($self->{address}, $t->gossip_addr,
+       'at the advertise address with the listen port, not 7946');
+
+    ok($t->stop, 'stops');
+};
+
+
 done_testing;

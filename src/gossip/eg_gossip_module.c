@@ -753,6 +753,16 @@ eg_gossip_advertise_addr(eg_conf_t *cf, eg_gossip_conf_t *gcf)
 
     u = gcf->advertise.url.data ? &gcf->advertise : &gcf->listen;
 
+    if (u == &gcf->advertise && u->no_port) {
+        /* the port is that of the sockets, unless a NAT says otherwise */
+        u->port = gcf->listen.port;
+        eg_inet_set_port(&u->addr.sa.sockaddr, u->port);
+
+        if (eg_addr_set_name(cf->pool, &u->addr) != EG_OK) {
+            return EG_ERROR;
+        }
+    }
+
     if (eg_gossip_swim_addr(&u->addr.sa.sockaddr, &gcf->advertise_addr)
         != EG_OK)
     {
