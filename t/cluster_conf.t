@@ -21,7 +21,7 @@ my $FIRST_LINE = 4;
 
 # Writes a file whose cluster block holds $body (one directive a line, from
 # line $FIRST_LINE) and runs engram -t on it; options: env, main (more
-# top-level directives, after the block).
+# top-level directives, after the block), args (more arguments).
 sub conf_check {
     my ($t, $body, %opts) = @_;
 
@@ -31,7 +31,7 @@ sub conf_check {
                      . "events { worker_connections 64; }\n"
                      . "cluster {\n$body}\n$main");
 
-    return $t->run({ env => $opts{env} // {} }, '-t');
+    return $t->run({ env => $opts{env} // {} }, '-t', @{ $opts{args} // [] });
 }
 
 
@@ -142,6 +142,7 @@ subtest 'the smallest members_zone_size runs, and a reload below it fails '
                         from => $from),
        'the reload logs why it failed, with file:line');
 
+    $t->write_cluster_config(cluster => 'members_zone_size 64k;');
     ok($t->stop, 'stops');
 };
 
@@ -350,6 +351,47 @@ subtest 'advertise without a port takes the port of listen' => sub {
        'at the advertise address with the listen port, not 7946');
 
     ok($t->stop, 'stops');
+};
+
+
+# The address engram should pick for a wildcard listen: the first IPv4
+# address, not loopback, of an interface that is up, as "ip" lists them;
+# undef when "ip" cannot tell.
+sub expected_advertise {
+    my $r = Engram::run_command(['ip', '-o', '-4', 'addr', 'show', 'up']);
+    return undef unless defined $r && ($r->{exit} // -1) == 0;
+
+    for my $line (split /\n/, $r->{stdout}) {
+        my ($ip) = $line =~ /\binet (\d+\.\d+\.\d+\.\d+)/ or next;
+        return $ip unless $ip =~ /^127\./;
+    }
+
+    return '127.0.0.1';
+}
+
+
+subtest 'a wildcard listen without advertise advertises an interface '
+        . 'address' => sub {
+    my $t = Engram->new;
+    my $want = expected_advertise();
+    my $ip = defined $want ? quotemeta $want : '\d+\.\d+\.\d+\.\d+';
+
+    my $r = conf_check($t, '', args => ['-e', 'logs/empty.log']);
+    is($r->{exit}, 0, 'an empty cluster block is accepted') or diag($r->{stderr});
+    like($t->error_log('logs/empty.log'),
+         qr/\[notice\] .*the cluster advertises $ip:7946 /,
+         'the address chosen is logged, with the default port');
+
+    $r = conf_check($t, "    listen 7950;\n", args => ['-e', 'logs/port.log']);
+    is($r->{exit}, 0, 'a port alone is accepted');
+    like($t->error_log('logs/port.log'),
+         qr/\[notice\] .*the cluster advertises $ip:7950 /,
+         'the port is that of listen');
+
+    $t->write_config("%%TEST_GLOBALS%%\nevents { worker_connections 64; }\n");
+    $r = $t->run({ env => { ENGRAM_CLUSTER_MODE => 'distributed' } }, '-t');
+    is($r->{exit}, 0,
+       'ENGRAM_CLUSTER_MODE=distributed alone is accepted') or diag($r->{stderr});
 };
 
 

@@ -20,6 +20,8 @@
 #include <eg_event.h>
 #include <eg_gossip.h>
 #include <sys/file.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 
 
 /* a search of the members for an address */
@@ -51,6 +53,10 @@ static char *eg_gossip_ip_only(eg_conf_t *cf, eg_command_t *cmd,
 static void eg_gossip_where_set(eg_conf_t *cf, eg_gossip_where_t *w);
 static eg_conf_t *eg_gossip_at(eg_conf_t *cf, eg_conf_file_t *file,
     eg_gossip_where_t *w);
+static eg_int_t eg_gossip_advertise_addr(eg_conf_t *cf,
+    eg_gossip_conf_t *gcf);
+static eg_int_t eg_gossip_pick_addr(eg_conf_t *cf, eg_gossip_conf_t *gcf,
+    eg_sockaddr_t *sa);
 static eg_int_t eg_gossip_init_module(eg_cycle_t *cycle);
 static eg_int_t eg_gossip_lock_path(eg_cycle_t *cycle, eg_str_t *name);
 static void eg_gossip_process(eg_cycle_t *cycle, void *data);
@@ -744,11 +750,15 @@ eg_gossip_tags(eg_conf_t *cf, eg_command_t *cmd, void *conf)
 }
 
 
-/* the address peers reach us at: advertise, or listen if it is specific */
+/*
+ * The address peers reach us at: advertise, or listen if it is specific,
+ * or for a listen on every IPv4 address, one of this host's addresses.
+ */
 static eg_int_t
 eg_gossip_advertise_addr(eg_conf_t *cf, eg_gossip_conf_t *gcf)
 {
     eg_url_t        *u;
+    eg_sockaddr_t    sa;
     eg_conf_file_t   file;
 
     u = gcf->advertise.url.data ? &gcf->advertise : &gcf->listen;
@@ -763,25 +773,98 @@ eg_gossip_advertise_addr(eg_conf_t *cf, eg_gossip_conf_t *gcf)
         }
     }
 
-    if (eg_gossip_swim_addr(&u->addr.sa.sockaddr, &gcf->advertise_addr)
-        != EG_OK)
-    {
+    sa = u->addr.sa;
+
+    /* a wildcard advertise is refused where it is written */
+
+    if (eg_inet_wildcard(&sa.sockaddr)) {
+
+        if (sa.sockaddr.sa_family != AF_INET) {
+            /* an IPv6 socket takes IPv6 only: no address is safe to pick */
+            eg_conf_log_error(EG_LOG_EMERG,
+                              eg_gossip_at(cf, &file, &gcf->listen_where), 0,
+                              "the cluster listens on every address (%s): "
+                              "set \"advertise\" to the one peers should "
+                              "use", u->addr.name.data);
+            return EG_ERROR;
+        }
+
+        if (eg_gossip_pick_addr(cf, gcf, &sa) != EG_OK) {
+            return EG_ERROR;
+        }
+    }
+
+    if (eg_gossip_swim_addr(&sa.sockaddr, &gcf->advertise_addr) != EG_OK) {
         eg_log_error(EG_LOG_EMERG, cf->log, 0,
                      "the cluster address \"" EG_STR_FMT "\" is not an "
                      "IPv4 or IPv6 address", EG_STR_ARG(u->url));
         return EG_ERROR;
     }
 
-    /* a wildcard advertise is refused where it is written */
+    return EG_OK;
+}
 
-    if (eg_inet_wildcard(&u->addr.sa.sockaddr)) {
+
+/*
+ * "listen" on every IPv4 address and no "advertise": as Serf and
+ * memberlist do, the first IPv4 address of an interface that is up, not
+ * a loopback one; 127.0.0.1 if there is no other.  The port stays.
+ */
+static eg_int_t
+eg_gossip_pick_addr(eg_conf_t *cf, eg_gossip_conf_t *gcf, eg_sockaddr_t *sa)
+{
+    u_char               text[EG_SOCKADDR_STRLEN + 1];
+    size_t               len;
+    struct ifaddrs      *ifs, *ifa;
+    eg_conf_file_t       file;
+    struct sockaddr_in  *sin;
+
+    if (getifaddrs(&ifs) == -1) {
         eg_conf_log_error(EG_LOG_EMERG,
-                          eg_gossip_at(cf, &file, &gcf->listen_where), 0,
-                          "the cluster listens on every address (%s): set "
-                          "\"advertise\" to the one peers should use",
-                          u->addr.name.data);
+                          eg_gossip_at(cf, &file, &gcf->listen_where),
+                          eg_errno, "getifaddrs() failed: set "
+                          "\"advertise\" to the address peers should use");
         return EG_ERROR;
     }
+
+    sa->sockaddr_in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+
+    for (ifa = ifs; ifa; ifa = ifa->ifa_next) {
+
+        if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != AF_INET
+            || !(ifa->ifa_flags & IFF_UP) || (ifa->ifa_flags & IFF_LOOPBACK))
+        {
+            continue;
+        }
+
+        sin = (struct sockaddr_in *) ifa->ifa_addr;
+
+        if ((ntohl(sin->sin_addr.s_addr) >> 24) == 127) {
+            continue;
+        }
+
+        sa->sockaddr_in.sin_addr = sin->sin_addr;
+        break;
+    }
+
+    len = eg_sock_ntop(&sa->sockaddr, sizeof(struct sockaddr_in), text,
+                       sizeof(text), 1);
+
+    if (ifa) {
+        eg_log_error(EG_LOG_NOTICE, cf->log, 0,
+                     "the cluster advertises %.*s (interface \"%s\"): "
+                     "\"listen\" is every address and \"advertise\" is "
+                     "not set", (int) len, text, ifa->ifa_name);
+
+    } else {
+        eg_log_error(EG_LOG_NOTICE, cf->log, 0,
+                     "the cluster advertises %.*s (loopback): \"listen\" "
+                     "is every address, \"advertise\" is not set, and no "
+                     "interface that is up has another IPv4 address",
+                     (int) len, text);
+    }
+
+    freeifaddrs(ifs);
 
     return EG_OK;
 }
