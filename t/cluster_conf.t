@@ -395,4 +395,51 @@ subtest 'a wildcard listen without advertise advertises an interface '
 };
 
 
+subtest 'a node whose only seed is itself does not retry joining' => sub {
+    my $t = Engram->new;
+    $t->{gossip_ip} = '127.0.0.141';
+    $t->write_cluster_config(id => 'alone', seeds => [$t]);
+    $t->start;
+
+    ok($t->wait_for_log(qr/\[info\] .*no seed but this node itself: a cluster of one until a peer joins it/),
+       'it says it has nobody to join');
+    is_deeply([$t->log_lines(qr/no seed answered|join through/)], [],
+              'it never tried itself, nor logged a retry');
+
+    ok($t->stop, 'stops');
+};
+
+
+subtest 'a node that others joined stops retrying its seeds' => sub {
+    my ($a, $b) = (Engram->new, Engram->new);
+    my $dead = '127.0.0.144:' . $a->port('dead');
+
+    $a->write_cluster_config(id => 'a', ip => '127.0.0.142',
+                             seeds => [$dead]);
+    $b->write_cluster_config(id => 'b', ip => '127.0.0.143', seeds => [$a]);
+
+    $a->start;
+    ok($a->wait_for_log(qr/\[warn\] .*no seed answered, retrying/),
+       'a retries its seed, which nothing answers');
+
+    $b->start;
+    ok(wait_for(sub {
+           (((cluster_members($a->port('http')) // {})->{b} // {})->{state}
+            // '') eq 'alive'
+       }), 'b joined a');
+
+    my $line = $a->wait_for_log(
+        qr/\[notice\] .*other members joined this node: the seeds are not tried any more/);
+    ok($line, 'a says the join is done');
+
+    my $log = $a->error_log;
+    my $after = substr($log, index($log, $line // '') + length($line // ''));
+    unlike($after, qr/no seed answered|join through/,
+           'and neither tries nor retries after that');
+
+    ok($b->stop, 'b stops');
+    ok($a->stop, 'a stops');
+};
+
+
 done_testing;

@@ -87,6 +87,7 @@ typedef struct {
     eg_uint_t            joined;            /* reached someone */
     eg_uint_t            resumed;           /* restarted with company */
     eg_uint_t            join_next;         /* the seed to try next */
+    eg_uint_t            join_asked;        /* this round's, not us */
     eg_uint_t            join_attempts;
     eg_array_t          *candidates;        /* eg_swim_addr_t to join */
 

@@ -66,6 +66,7 @@ static void eg_gossip_loop(eg_gossip_t *g);
 static void eg_gossip_publish(eg_event_t *ev);
 static void eg_gossip_join_next(eg_event_t *ev);
 static eg_uint_t eg_gossip_known(eg_gossip_t *g, eg_swim_addr_t *addr);
+static eg_uint_t eg_gossip_company(eg_gossip_t *g);
 static void eg_gossip_known_member(void *data, eg_swim_member_t *m);
 static eg_msec_t eg_gossip_env_now(void *data);
 static void eg_gossip_env_random(void *data, u_char *buf, size_t len);
@@ -1387,7 +1388,10 @@ eg_gossip_start(eg_gossip_t *g)
  * Joining: each seed in turn (and then each member a snapshot
  * remembers) until one answers; after a full round without an answer,
  * again after join_retry_interval, doubled each round up to a minute,
- * with jitter, up to join_retry_max rounds (0: for ever).
+ * with jitter, up to join_retry_max rounds (0: for ever).  Seeds that
+ * are this node are skipped, and a round that had no other seed is the
+ * last: nobody is there to join.  Once other members have joined this
+ * node, the join is done too.
  */
 static void
 eg_gossip_join_next(eg_event_t *ev)
@@ -1410,6 +1414,14 @@ eg_gossip_join_next(eg_event_t *ev)
         return;
     }
 
+    if (!g->resumed && eg_gossip_company(g)) {
+        eg_log_error(EG_LOG_NOTICE, g->log, 0,
+                     "other members joined this node: the seeds are not "
+                     "tried any more");
+        g->joined = 1;
+        return;
+    }
+
     nseeds = gcf->seeds ? gcf->seeds->nelts : 0;
     total = nseeds + g->candidates->nelts;
 
@@ -1425,7 +1437,15 @@ eg_gossip_join_next(eg_event_t *ev)
             return;
         }
 
+        if (g->join_asked == 0) {
+            eg_log_error(EG_LOG_INFO, g->log, 0,
+                         "no seed but this node itself: a cluster of one "
+                         "until a peer joins it");
+            return;
+        }
+
         g->join_next = 0;
+        g->join_asked = 0;
         g->join_attempts++;
 
         if (gcf->join_retry_max
@@ -1472,6 +1492,10 @@ eg_gossip_join_next(eg_event_t *ev)
             eg_log_error(EG_LOG_WARN, g->log, 0,
                          "cannot resolve seed \"" EG_STR_FMT "\"",
                          EG_STR_ARG(*seed));
+
+            /* a name may resolve in the next round: one to ask again */
+            g->join_asked++;
+
             eg_event_add_timer(ev, 1);
             return;
         }
@@ -1488,6 +1512,8 @@ eg_gossip_join_next(eg_event_t *ev)
         eg_event_add_timer(ev, 1);
         return;
     }
+
+    g->join_asked++;
 
     eg_swim_join(g->swim, &a);
     eg_gossip_rearm(g);
@@ -1506,6 +1532,18 @@ eg_gossip_known(eg_gossip_t *g, eg_swim_addr_t *addr)
     eg_swim_foreach(g->swim, eg_gossip_known_member, &search);
 
     return search.found;
+}
+
+
+/* whether another member is alive: someone joined us, or we joined */
+static eg_uint_t
+eg_gossip_company(eg_gossip_t *g)
+{
+    eg_uint_t  counts[EG_MEMBER_STATES];
+
+    (void) eg_swim_members(g->swim, counts);
+
+    return counts[EG_MEMBER_ALIVE] > 1;
 }
 
 
