@@ -8,7 +8,9 @@ of one node until every other marks it failed or dead), memory per node
     bench/cluster.sh N          (the shell wrapper installs what is needed)
 """
 
-import json, os, shutil, signal, subprocess, sys, tempfile, time, urllib.request
+import concurrent.futures, json, os, shutil, signal, socket, subprocess, sys
+import tempfile
+import time, urllib.request
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 32
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
@@ -48,6 +50,14 @@ def children(pid):
             except OSError:
                 pass
     return out
+
+
+def listening(port):
+    try:
+        socket.create_connection(('127.0.0.1', port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
 def wait_until(cond, limit=DEADLINE, step=0.05):
@@ -91,11 +101,17 @@ http {
     }
 }
 """ % (i, 17000 + i, 17000, 18000 + i))
+        # all at once, as the Serf agents are started
         self.t0 = time.monotonic()
+        starts = []
         for i in range(N):
             prefix = os.path.join(self.tmp, 'e%d' % i)
-            subprocess.run([ENGRAM, '-p', prefix + '/', '-c',
-                            os.path.join(prefix, 'engram.conf')], check=True)
+            starts.append(subprocess.Popen([ENGRAM, '-p', prefix + '/', '-c',
+                                            os.path.join(prefix,
+                                                         'engram.conf')]))
+        for p in starts:
+            if p.wait() != 0:
+                raise SystemExit('engram failed to start')
         for i in range(N):
             pidfile = os.path.join(self.tmp, 'e%d' % i, 'logs', 'engram.pid')
             wait_until(lambda: os.path.exists(pidfile), 10)
@@ -143,17 +159,19 @@ class Serf:
                     '-rpc-addr=127.0.0.1:%d' % (20000 + i),
                     '-log-level=err']
             if i:
+                # an agent whose -join fails exits, so the first one must
+                # be listening before the others start
                 args.append('-join=127.0.0.1:19000')
-                args.append('-retry-join=127.0.0.1:19000')
-                args.append('-retry-interval=1s')
             self.procs.append(subprocess.Popen(args, stdout=subprocess.DEVNULL,
                                                stderr=subprocess.DEVNULL))
+            if i == 0:
+                wait_until(lambda: listening(19000), limit=10, step=0.01)
 
     def states(self, i):
         try:
             out = subprocess.run(['serf', 'members', '-format=json',
                                   '-rpc-addr=127.0.0.1:%d' % (20000 + i)],
-                                 capture_output=True, timeout=5).stdout
+                                 capture_output=True, timeout=30).stdout
             d = json.loads(out)
             return {m['name']: m['status'] for m in d['members']}
         except Exception:
@@ -178,12 +196,28 @@ class Serf:
                 p.kill()
 
 
+# every node's view at once: polling one after another would make the
+# implementation with the slower query (Serf's RPC client) look slower
+POOL = concurrent.futures.ThreadPoolExecutor(max_workers=16)
+
+
+def views(impl, nodes):
+    return list(POOL.map(impl.states, nodes))
+
+
 def measure(impl):
     impl.start()
 
+    # a node, once seen converged, is not asked again: fewer queries
+    # in flight keep the measurement from slowing what it measures
+    pending = set(range(N))
+
     def converged():
-        return all(sum(1 for s in impl.states(i).values() if s == 'alive') == N
-                   for i in range(N))
+        ask = sorted(pending)
+        for i, v in zip(ask, views(impl, ask)):
+            if sum(1 for st in v.values() if st == 'alive') == N:
+                pending.discard(i)
+        return not pending
 
     t = wait_until(converged, step=0.1)
     convergence = None if t is None else time.monotonic() - impl.t0
@@ -203,9 +237,14 @@ def measure(impl):
     t0 = time.monotonic()
     impl.kill(victim)
 
+    pending = set(range(N - 1))
+
     def detected():
-        return all(impl.states(i).get(name) in ('failed', 'dead')
-                   for i in range(N - 1))
+        ask = sorted(pending)
+        for i, v in zip(ask, views(impl, ask)):
+            if v.get(name) in ('failed', 'dead'):
+                pending.discard(i)
+        return not pending
 
     t = wait_until(detected, step=0.1)
     detection = None if t is None else time.monotonic() - t0

@@ -10,6 +10,7 @@
 static void *eg_core_module_create_conf(eg_cycle_t *cycle);
 static char *eg_core_module_init_conf(eg_cycle_t *cycle, void *conf);
 static char *eg_set_user(eg_conf_t *cf, eg_command_t *cmd, void *conf);
+static eg_int_t eg_core_groups(eg_cycle_t *cycle, eg_core_conf_t *ccf);
 static char *eg_set_worker_processes(eg_conf_t *cf, eg_command_t *cmd,
     void *conf);
 
@@ -190,7 +191,52 @@ eg_core_module_init_conf(eg_cycle_t *cycle, void *conf)
         ccf->group = grp->gr_gid;
     }
 
+    if (ccf->user != (uid_t) EG_CONF_UNSET_UINT && geteuid() == 0
+        && eg_core_groups(cycle, ccf) != EG_OK)
+    {
+        return EG_CONF_ERROR;
+    }
+
     return EG_CONF_OK;
+}
+
+
+/*
+ * The user's supplementary groups, looked up here in the master, so that
+ * a child drops privileges with setgroups() alone: initgroups() in each
+ * child would load and dirty the NSS modules there, for the same answer.
+ */
+static eg_int_t
+eg_core_groups(eg_cycle_t *cycle, eg_core_conf_t *ccf)
+{
+    int     n;
+    gid_t  *groups;
+
+    n = 16;
+
+    for ( ;; ) {
+        groups = eg_pnalloc(cycle->pool, (size_t) n * sizeof(gid_t));
+        if (groups == NULL) {
+            return EG_ERROR;
+        }
+
+        if (getgrouplist(ccf->username, ccf->group, groups, &n) != -1) {
+            break;
+        }
+
+        if (n > 65536) {
+            eg_log_error(EG_LOG_EMERG, cycle->log, 0,
+                         "getgrouplist(\"%s\") failed", ccf->username);
+            return EG_ERROR;
+        }
+
+        /* n is now the number needed */
+    }
+
+    ccf->groups = groups;
+    ccf->ngroups = n;
+
+    return EG_OK;
 }
 
 

@@ -82,6 +82,8 @@ typedef struct {
     uid_t                user;
     gid_t                group;
     char                *username;
+    gid_t               *groups;        /* the user's supplementary groups */
+    int                  ngroups;
 
     eg_str_t             pid;
     eg_str_t             oldpid;        /* pid + ".oldbin", for USR2 */

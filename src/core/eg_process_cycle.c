@@ -742,10 +742,9 @@ eg_process_init(eg_cycle_t *cycle, eg_uint_t type)
             exit(2);
         }
 
-        if (initgroups(ccf->username, ccf->group) == -1) {
+        if (setgroups((size_t) ccf->ngroups, ccf->groups) == -1) {
             eg_log_error(EG_LOG_EMERG, cycle->log, eg_errno,
-                         "initgroups(%s, %ld) failed", ccf->username,
-                         (long) ccf->group);
+                         "setgroups(%s) failed", ccf->username);
         }
 
         if (setuid(ccf->user) == -1) {
