@@ -1253,6 +1253,7 @@ eg_swim_suspicion_timeout(eg_swim_t *swim, eg_swim_timer_t *t)
 
     eg_swim_set_state(swim, m, EG_MEMBER_DEAD);
     eg_swim_enqueue_member(swim, m, NULL, 0);
+    eg_swim_gossip_now(swim);
     eg_swim_event(swim, m, EG_SWIM_EVENT_FAIL);
 }
 
@@ -1288,6 +1289,7 @@ eg_swim_dead(eg_swim_t *swim, eg_swim_record_t *r)
     eg_swim_set_state(swim, m, r->state);
 
     eg_swim_enqueue_member(swim, m, r->from, r->from_len);
+    eg_swim_gossip_now(swim);
     eg_swim_event(swim, m, r->state == EG_MEMBER_LEFT ? EG_SWIM_EVENT_LEAVE
                                                       : EG_SWIM_EVENT_FAIL);
 }

@@ -307,13 +307,26 @@ eg_swim_send(eg_swim_t *swim, eg_swim_addr_t *to, eg_swim_buf_t *b)
 void
 eg_swim_gossip(eg_swim_t *swim, eg_swim_timer_t *t)
 {
+    eg_swim_timer_add(swim, t, eg_swim_now(swim)
+                               + swim->conf.gossip_interval);
+
+    eg_swim_gossip_now(swim);
+}
+
+
+/*
+ * One round of gossip, out of turn too: news of a death is passed on the
+ * moment it is learnt rather than at the next tick, which takes a tick
+ * off every hop of its spread.  Each member does so once per death, so
+ * it costs gossip_nodes datagrams per member per failure.
+ */
+void
+eg_swim_gossip_now(eg_swim_t *swim)
+{
     u_char            *count;
     eg_uint_t          i, n;
     eg_swim_buf_t      b;
     eg_swim_member_t  *m;
-
-    eg_swim_timer_add(swim, t, eg_swim_now(swim)
-                               + swim->conf.gossip_interval);
 
     for (i = 0; i < swim->conf.gossip_nodes && swim->nbcasts; i++) {
 

@@ -188,6 +188,7 @@ eg_uint_t eg_swim_fill(eg_swim_t *swim, eg_swim_buf_t *b,
     eg_swim_member_t *first);
 void eg_swim_send(eg_swim_t *swim, eg_swim_addr_t *to, eg_swim_buf_t *b);
 void eg_swim_gossip(eg_swim_t *swim, eg_swim_timer_t *t);
+void eg_swim_gossip_now(eg_swim_t *swim);
 void eg_swim_push_pull(eg_swim_t *swim, eg_swim_timer_t *t);
 void eg_swim_reconnect(eg_swim_t *swim, eg_swim_timer_t *t);
 void eg_swim_stream_send(eg_swim_t *swim, eg_swim_addr_t *to, uint8_t type);
