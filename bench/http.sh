@@ -4,8 +4,9 @@
 #
 #     bench/http.sh [DURATION] [CONNECTIONS] [WORKERS]     (10s 50 1)
 #
-# Each server is loaded in turn by wrk (2 threads) after a short warm-up;
-# the ratios are engram's requests/s over nginx's.  Targets: /health at
+# Each server is loaded in turn by wrk (2 threads) after a short warm-up,
+# ROUNDS (3) times taking turns; the ratios are engram's median requests/s
+# over nginx's.  Neither writes an access log.  Targets: /health at
 # least 1.0x stub_status, /metrics at least 0.5x.
 
 set -eu
@@ -53,6 +54,7 @@ error_log logs/error.log warn;
 pid logs/engram.pid;
 events { worker_connections 1024; }
 http {
+    access_log off;
     server {
         listen 127.0.0.1:$eport;
         location = /health { health; }
@@ -88,17 +90,37 @@ for i in $(seq 50); do
 done
 
 rps() {
-    wrk -t2 -c"$conns" -d2s "$1" > /dev/null 2>&1      # warm-up
     wrk -t2 -c"$conns" -d"$duration" "$1" \
         | awk '/^Requests\/sec:/ { print $2 }'
 }
 
-nginx_rps=$(rps "http://127.0.0.1:$nport/stub")
-health_rps=$(rps "http://127.0.0.1:$eport/health")
-metrics_rps=$(rps "http://127.0.0.1:$eport/metrics")
+median() {
+    sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+# a warm-up each, then ROUNDS rounds taking turns, so that a slow spell of
+# the machine falls on all three alike; the medians are compared
+
+for url in "http://127.0.0.1:$nport/stub" "http://127.0.0.1:$eport/health" \
+           "http://127.0.0.1:$eport/metrics"
+do
+    wrk -t2 -c"$conns" -d2s "$url" > /dev/null 2>&1
+done
+
+rounds=${ROUNDS:-3}
+
+for r in $(seq "$rounds"); do
+    rps "http://127.0.0.1:$nport/stub" >> "$tmp/nginx.rps"
+    rps "http://127.0.0.1:$eport/health" >> "$tmp/health.rps"
+    rps "http://127.0.0.1:$eport/metrics" >> "$tmp/metrics.rps"
+done
+
+nginx_rps=$(median < "$tmp/nginx.rps")
+health_rps=$(median < "$tmp/health.rps")
+metrics_rps=$(median < "$tmp/metrics.rps")
 
 echo
-echo "HTTP: wrk -t2 -c$conns -d$duration, $workers worker(s) each, $(nproc) CPUs"
+echo "HTTP: wrk -t2 -c$conns -d$duration, median of $rounds rounds, $workers worker(s) each, $(nproc) CPUs"
 printf '  %-28s %12s req/s\n' "nginx stub_status" "$nginx_rps"
 printf '  %-28s %12s req/s  %5.2fx  (target 1.0x)\n' "engram /health" \
        "$health_rps" "$(echo "$health_rps $nginx_rps" | awk '{ print $1 / $2 }')"

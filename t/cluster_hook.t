@@ -125,6 +125,7 @@ subtest 'join: the hook gets the member that joined' => sub {
         incarnation => $m->{incarnation},
         tags        => { role => 'web', dc => 'one' },
         node        => 'h0',
+        cluster     => 'hooktest',
     }, 'its standard input is the same as one JSON object')
         or diag(explain($run->{input}));
 

@@ -559,6 +559,19 @@ eg_drain_connections(eg_cycle_t *cycle)
     eg_queue_t       *q;
     eg_connection_t  *c;
 
+    static eg_msec_t  warned;
+
+    if (cycle->free_connection_n == 0 && cycle->reusable_connections_n > 0
+        && eg_current_msec - warned >= 1000)
+    {
+        /* once a second at most: under a flood this is every accept */
+        warned = eg_current_msec;
+
+        eg_log_error(EG_LOG_WARN, cycle->log, 0,
+                     "%lu worker_connections are not enough, reusing "
+                     "connections", (unsigned long) cycle->connection_n);
+    }
+
     n = eg_max(eg_min(32, cycle->reusable_connections_n / 8), 1);
 
     for (i = 0; i < n; i++) {

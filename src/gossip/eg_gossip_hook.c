@@ -198,6 +198,9 @@ eg_gossip_hook_event(eg_gossip_t *g, eg_swim_member_t *m, eg_uint_t event)
 
     p = eg_slprintf(p, last, "},\"node\":");
     p = eg_gossip_json_str(p, last, gcf->node_id.data, gcf->node_id.len);
+    p = eg_slprintf(p, last, ",\"cluster\":");
+    p = eg_gossip_json_str(p, last, gcf->cluster_name.data,
+                           gcf->cluster_name.len);
     p = eg_slprintf(p, last, "}\n");
 
     h->input_len = (size_t) (p - h->input);

@@ -486,7 +486,7 @@ eg_gossip_membership(eg_cycle_t *cycle, eg_pool_t *pool, eg_membership_t *m)
 /*
  * The snapshot file, one member per line:
  *
- *     # engram members, written 2026-11-26T04:02:21Z
+ *     # engram members of cluster "engram", written 2026-11-26T04:02:21Z
  *     node-1 127.0.0.1:7946 alive 1795665630123
  *
  * ids are checked to hold no spaces when they are configured, but an id
