@@ -26,6 +26,7 @@ static void eg_spawn_module_process(eg_cycle_t *cycle,
     eg_process_spec_t *spec, eg_int_t type);
 static void eg_spawn_pending_processes(eg_cycle_t *cycle);
 static void eg_signal_worker_processes(eg_cycle_t *cycle, int signo);
+static eg_uint_t eg_other_master(void);
 static eg_uint_t eg_reap_children(eg_cycle_t *cycle);
 static EG_NORETURN void eg_master_process_exit(eg_cycle_t *cycle);
 static void eg_worker_process_cycle(eg_cycle_t *cycle, void *data);
@@ -410,6 +411,14 @@ eg_spawn_pending_processes(eg_cycle_t *cycle)
 }
 
 
+/* a binary upgrade is under way: the other master of this node runs */
+static eg_uint_t
+eg_other_master(void)
+{
+    return eg_new_binary > 0 || (eg_inherited && getppid() == eg_parent);
+}
+
+
 static void
 eg_signal_worker_processes(eg_cycle_t *cycle, int signo)
 {
@@ -434,12 +443,17 @@ eg_signal_worker_processes(eg_cycle_t *cycle, int signo)
         /*
          * A singleton told to quit because a successor will take over
          * (reload, upgrade) hands over instead: it stops without acting
-         * as if the node were going away.  Only a real shutdown quits it.
+         * as if the node were going away.  Only a real shutdown quits it,
+         * and not even that while another master of this node runs (the
+         * new binary we started, or the old one that started us, as in a
+         * rollback): that master's singleton carries on.
          */
 
         sig = signo;
 
-        if (signo == SIGQUIT && eg_processes[i].singleton && !eg_quit) {
+        if (signo == SIGQUIT && eg_processes[i].singleton
+            && (!eg_quit || eg_other_master()))
+        {
             sig = SIGWINCH;
         }
 

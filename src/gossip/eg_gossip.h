@@ -118,6 +118,8 @@ uint64_t eg_gossip_table_incarnation(eg_gossip_t *g, u_char *tags,
 void eg_gossip_table_self(eg_gossip_t *g);
 eg_int_t eg_gossip_membership(eg_cycle_t *cycle, eg_pool_t *pool,
     eg_membership_t *m);
+void eg_gossip_handover_write(eg_gossip_t *g, int fd);
+void eg_gossip_handover_read(eg_gossip_t *g, int fd);
 eg_int_t eg_gossip_snapshot_write(eg_gossip_t *g);
 eg_int_t eg_gossip_snapshot_read(eg_gossip_t *g);
 

@@ -1282,6 +1282,9 @@ eg_gossip_start(eg_gossip_t *g)
     gcf = g->conf;
     g->shm = gcf->zone->data;
 
+    /* a binary upgrade: our zone is new, the table came in the lock file */
+    eg_gossip_handover_read(g, g->lock_fd);
+
     g->candidates = eg_array_create(g->cycle->pool, 8,
                                     sizeof(eg_swim_addr_t));
     if (g->candidates == NULL) {
@@ -1725,6 +1728,11 @@ eg_gossip_loop(eg_gossip_t *g)
             /* a reload or an upgrade: the next cluster process goes on */
             eg_log_error(EG_LOG_NOTICE, g->log, 0,
                          "handing over to the next cluster process");
+
+            if (g->swim) {
+                eg_gossip_table_self(g);
+                eg_gossip_handover_write(g, g->lock_fd);
+            }
             eg_gossip_exit(g, 1);
         }
 

@@ -142,44 +142,33 @@ eg_gossip_unlink(eg_slab_pool_t *pool, eg_gossip_shm_t *shm,
 }
 
 
-void
-eg_gossip_table_update(eg_gossip_t *g, eg_swim_member_t *m)
+/* a member's record made or brought up to date; the zone is locked */
+static eg_int_t
+eg_gossip_put_locked(eg_slab_pool_t *pool, eg_gossip_shm_t *shm,
+    eg_swim_record_t *m)
 {
-    eg_slab_pool_t       *pool;
-    eg_swim_ident_t      *id;
-    eg_gossip_shm_t      *shm;
     eg_gossip_record_t  **rp, *r;
 
-    shm = g->shm;
-    pool = eg_gossip_pool(g);
-    id = m->ident;
-
-    eg_shmtx_lock(&pool->mutex);
-
-    rp = eg_gossip_lookup(shm, id->id, id->id_len);
+    rp = eg_gossip_lookup(shm, m->id, m->id_len);
     r = *rp;
 
-    if (r && r->tags_len != id->tags_len) {
+    if (r && r->tags_len != m->tags_len) {
         /* a record of another size: make it anew */
         eg_gossip_unlink(pool, shm, rp);
         r = NULL;
-        rp = eg_gossip_lookup(shm, id->id, id->id_len);
+        rp = eg_gossip_lookup(shm, m->id, m->id_len);
     }
 
     if (r == NULL) {
         r = eg_slab_alloc_locked(pool, sizeof(eg_gossip_record_t)
-                                       + id->id_len + id->tags_len);
+                                       + m->id_len + m->tags_len);
         if (r == NULL) {
-            eg_shmtx_unlock(&pool->mutex);
-            eg_log_error(EG_LOG_CRIT, g->log, 0,
-                         "the member table is full: raise "
-                         "\"members_zone_size\"");
-            return;
+            return EG_ERROR;
         }
 
-        r->id_len = id->id_len;
-        r->tags_len = id->tags_len;
-        eg_memcpy(r->data, id->id, id->id_len);
+        r->id_len = m->id_len;
+        r->tags_len = m->tags_len;
+        eg_memcpy(r->data, m->id, m->id_len);
 
         r->next = NULL;
         *rp = r;
@@ -195,25 +184,60 @@ eg_gossip_table_update(eg_gossip_t *g, eg_swim_member_t *m)
         shm->nrecords++;
     }
 
-    if (id->tags_len) {
-        eg_memcpy(r->data + id->id_len, id->tags, id->tags_len);
+    if (m->tags_len) {
+        eg_memcpy(r->data + m->id_len, m->tags, m->tags_len);
     }
 
     if (r->state != m->state || r->last_change == 0) {
         r->last_change = eg_time();
     }
 
-    r->addr = id->addr;
+    r->addr = m->addr;
     r->state = m->state;
     r->incarnation = m->incarnation;
+
+    shm->generation++;
+
+    return EG_OK;
+}
+
+
+void
+eg_gossip_table_update(eg_gossip_t *g, eg_swim_member_t *m)
+{
+    eg_slab_pool_t    *pool;
+    eg_swim_ident_t   *id;
+    eg_gossip_shm_t   *shm;
+    eg_swim_record_t   r;
+
+    shm = g->shm;
+    pool = eg_gossip_pool(g);
+    id = m->ident;
+
+    eg_memzero(&r, sizeof(eg_swim_record_t));
+    r.state = (uint8_t) m->state;
+    r.incarnation = m->incarnation;
+    r.id = id->id;
+    r.id_len = id->id_len;
+    r.addr = id->addr;
+    r.tags = id->tags;
+    r.tags_len = id->tags_len;
+
+    eg_shmtx_lock(&pool->mutex);
+
+    if (eg_gossip_put_locked(pool, shm, &r) != EG_OK) {
+        eg_shmtx_unlock(&pool->mutex);
+        eg_log_error(EG_LOG_CRIT, g->log, 0,
+                     "the member table is full: raise "
+                     "\"members_zone_size\"");
+        return;
+    }
 
     if (m == eg_swim_self(g->swim)) {
         shm->incarnation = m->incarnation;
         eg_memcpy(shm->self, id->id, id->id_len);
         shm->self_len = id->id_len;
     }
-
-    shm->generation++;
 
     eg_shmtx_unlock(&pool->mutex);
 }
@@ -480,6 +504,178 @@ eg_gossip_membership(eg_cycle_t *cycle, eg_pool_t *pool, eg_membership_t *m)
     }
 
     return EG_OK;
+}
+
+
+/*
+ * The handover record.  A new binary's master makes zones of its own, so
+ * the cluster process it starts would find no table to resume from and
+ * come back at a new incarnation with no members.  So a cluster process
+ * that hands over also writes the table into the lock file, as wire
+ * records, and its successor, holding the lock next, reads it into a
+ * fresh zone (and empties the file).  Only a recent record is believed:
+ * a daemon started long after must not take an old life's incarnation.
+ *
+ *     magic "engram-handover-1\n", u64 written (unix s), u8 id length,
+ *     id, u64 incarnation, u32 records, then the records
+ */
+
+#define EG_GOSSIP_HANDOVER_MAGIC  "engram-handover-1\n"
+#define EG_GOSSIP_HANDOVER_TTL    60
+
+
+void
+eg_gossip_handover_write(eg_gossip_t *g, int fd)
+{
+    u_char              *buf;
+    size_t               size;
+    eg_swim_buf_t        b;
+    eg_slab_pool_t      *pool;
+    eg_gossip_shm_t     *shm;
+    eg_swim_record_t     r;
+    eg_gossip_record_t  *rec;
+
+    shm = g->shm;
+    pool = eg_gossip_pool(g);
+
+    eg_shmtx_lock(&pool->mutex);
+
+    size = 64 + EG_SWIM_ID_MAX
+           + shm->nrecords * (32 + EG_SWIM_ID_MAX + EG_SWIM_TAGS_MAX);
+
+    buf = malloc(size);
+    if (buf == NULL) {
+        eg_shmtx_unlock(&pool->mutex);
+        return;
+    }
+
+    b.p = buf;
+    b.last = buf + size;
+    b.error = 0;
+
+    eg_swim_put_bytes(&b, (u_char *) EG_GOSSIP_HANDOVER_MAGIC,
+                      sizeof(EG_GOSSIP_HANDOVER_MAGIC) - 1);
+    eg_swim_put_u64(&b, (uint64_t) eg_time());
+    eg_swim_put_u8(&b, shm->self_len);
+    eg_swim_put_bytes(&b, shm->self, shm->self_len);
+    eg_swim_put_u64(&b, shm->incarnation);
+    eg_swim_put_u32(&b, (uint32_t) shm->nrecords);
+
+    for (rec = shm->all; rec; rec = rec->all_next) {
+        eg_memzero(&r, sizeof(eg_swim_record_t));
+        r.state = rec->state;
+        r.flags = EG_SWIM_R_ADDR;
+        r.incarnation = rec->incarnation;
+        r.id = rec->data;
+        r.id_len = rec->id_len;
+        r.addr = rec->addr;
+        r.tags = rec->data + rec->id_len;
+        r.tags_len = rec->tags_len;
+
+        eg_swim_put_record(&b, &r);
+    }
+
+    eg_shmtx_unlock(&pool->mutex);
+
+    if (b.error == 0
+        && (ftruncate(fd, 0) == -1
+            || pwrite(fd, buf, (size_t) (b.p - buf), 0) != b.p - buf))
+    {
+        eg_log_error(EG_LOG_ALERT, g->log, eg_errno,
+                     "cannot write the handover record");
+    }
+
+    free(buf);
+}
+
+
+/* into a fresh zone: the table the previous cluster process handed over */
+void
+eg_gossip_handover_read(eg_gossip_t *g, int fd)
+{
+    u_char              *buf, *id;
+    off_t                size;
+    ssize_t              n;
+    uint8_t              id_len;
+    uint32_t             i, count;
+    uint64_t             written, incarnation;
+    eg_swim_buf_t        b;
+    struct stat          st;
+    eg_slab_pool_t      *pool;
+    eg_gossip_shm_t     *shm;
+    eg_gossip_conf_t    *gcf;
+    eg_swim_record_t     r;
+
+    shm = g->shm;
+    gcf = g->conf;
+
+    if (fstat(fd, &st) == -1 || st.st_size == 0) {
+        return;     /* nothing was handed over */
+    }
+
+    size = eg_min(st.st_size, 64 * 1024 * 1024);
+
+    buf = malloc((size_t) size);
+    if (buf == NULL) {
+        return;
+    }
+
+    n = pread(fd, buf, (size_t) size, 0);
+
+    /* read once: a later start must not take it again */
+    (void) ftruncate(fd, 0);
+
+    if (shm->self_len != 0) {
+        free(buf);
+        return;     /* the zone lived on (a reload): it is newer */
+    }
+
+    b.p = buf;
+    b.last = buf + (n > 0 ? n : 0);
+    b.error = 0;
+
+    id = eg_swim_get_bytes(&b, sizeof(EG_GOSSIP_HANDOVER_MAGIC) - 1);
+    written = eg_swim_get_u64(&b);
+    id_len = eg_swim_get_u8(&b);
+    id = (b.error || eg_memcmp(id, EG_GOSSIP_HANDOVER_MAGIC,
+                               sizeof(EG_GOSSIP_HANDOVER_MAGIC) - 1))
+         ? NULL : eg_swim_get_bytes(&b, id_len);
+    incarnation = eg_swim_get_u64(&b);
+    count = eg_swim_get_u32(&b);
+
+    if (b.error || id == NULL || id_len != gcf->node_id.len
+        || eg_memcmp(id, gcf->node_id.data, id_len) != 0
+        || (uint64_t) eg_time() - written > EG_GOSSIP_HANDOVER_TTL)
+    {
+        free(buf);
+        return;
+    }
+
+    pool = eg_gossip_pool(g);
+
+    eg_shmtx_lock(&pool->mutex);
+
+    for (i = 0; i < count; i++) {
+        if (eg_swim_get_record(&b, &r) != EG_OK
+            || !(r.flags & EG_SWIM_R_ADDR)
+            || eg_gossip_put_locked(pool, shm, &r) != EG_OK)
+        {
+            break;
+        }
+    }
+
+    shm->incarnation = incarnation;
+    eg_memcpy(shm->self, id, id_len);
+    shm->self_len = id_len;
+
+    eg_shmtx_unlock(&pool->mutex);
+
+    eg_log_error(EG_LOG_NOTICE, g->log, 0,
+                 "took over %lu members and incarnation %llu from the "
+                 "previous cluster process", (unsigned long) i,
+                 (unsigned long long) incarnation);
+
+    free(buf);
 }
 
 
