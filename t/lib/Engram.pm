@@ -1658,4 +1658,32 @@ sub metrics {
 
 push @EXPORT_OK, qw(cluster_members metrics);
 
+
+###########################################################################
+# a command prefix: engram in a network namespace (t/discovery_multicast.t)
+
+# Engram->new(wrap => ['ip', 'netns', 'exec', 'ns1']) runs every command
+# of the instance (start, run: -t, -s ...) under that prefix, so that the
+# daemon lives in the namespace; signals and /proc work as ever, since the
+# processes stay in our pid namespace. Without "wrap" nothing changes.
+{
+    no warnings 'redefine';
+
+    my $spawn = \&_spawn;
+
+    *_spawn = sub {
+        my ($self, $args, @rest) = @_;
+
+        my @wrap = @{ $self->{wrap} // [] };
+        return $spawn->($self, $args, @rest) unless @wrap;
+
+        # the prefix's program is exec'd, with the binary as an argument
+        my $binary = $self->{binary};
+        local $self->{binary} = $wrap[0];
+
+        return $spawn->($self, [ @wrap[1 .. $#wrap], $binary, @$args ],
+                        @rest);
+    };
+}
+
 1;
