@@ -403,10 +403,10 @@ subtest 'a node whose only seed is itself does not retry joining' => sub {
     $t->start;
 
     ok($t->wait_for_log(
-           qr/\[info\] .*no seed but this node itself: a cluster of one/),
+           qr/\[info\] .*no peer found: a cluster of one/),
        'it says it has nobody to join');
-    is_deeply([$t->log_lines(qr/no seed answered|join through/)], [],
-              'it never tried itself, nor logged a retry');
+    is_deeply([$t->log_lines(qr/no peer answered|join through/)], [],
+              'it never tried itself, nor warned of a retry');
 
     ok($t->stop, 'stops');
 };
@@ -421,7 +421,7 @@ subtest 'a node that others joined stops retrying its seeds' => sub {
     $nb->write_cluster_config(id => 'b', ip => '127.0.0.143', seeds => [$na]);
 
     $na->start;
-    ok($na->wait_for_log(qr/\[warn\] .*no seed answered, retrying/),
+    ok($na->wait_for_log(qr/\[warn\] .*no peer answered, looking again/),
        'a retries its seed, which nothing answers');
 
     $nb->start;
@@ -431,13 +431,14 @@ subtest 'a node that others joined stops retrying its seeds' => sub {
        }), 'b joined a');
 
     my $line = $na->wait_for_log(
-        qr/\[notice\] .*other members joined this node: the seeds are not/);
+        qr/\[notice\] .*other members joined this node: the join is done/);
     ok($line, 'a says the join is done');
 
     my $log = $na->error_log;
     my $after = substr($log, index($log, $line // '') + length($line // ''));
-    unlike($after, qr/no seed answered|join through/,
-           'and neither tries nor retries after that');
+    unlike($after, qr/no peer answered/,
+           'and does not retry after that (the dead seed is only tried '
+           . 'again as a peer to merge with)');
 
     ok($nb->stop, 'b stops');
     ok($na->stop, 'a stops');

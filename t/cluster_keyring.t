@@ -70,7 +70,7 @@ subtest 'a node with another key cannot join' => sub {
     ok($n{other}->wait_for_log(
            qr/\[warn\] \d+#0: join through \Q${\ $n{k0}->gossip_addr }\E failed/),
        'the join of "other" through k0 failed');
-    ok($n{other}->wait_for_log(qr/\[warn\] \d+#0: no seed answered/),
+    ok($n{other}->wait_for_log(qr/\[warn\] \d+#0: no peer answered/),
        '"other" found no seed to answer');
 
     is(ids_of('other'), 'other', '"other" lists only itself');

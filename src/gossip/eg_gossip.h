@@ -39,7 +39,6 @@ typedef struct {
     eg_str_t             node_id;
     eg_url_t             listen;
     eg_url_t             advertise;
-    eg_array_t          *seeds;             /* eg_str_t */
     eg_array_t          *tags;              /* eg_keyval_t */
     eg_str_t             keyring_path;
     eg_str_t             cluster_name;
@@ -80,7 +79,7 @@ typedef struct {
     eg_connection_t     *tcp;
     eg_event_t           timer;             /* the core's next deadline */
     eg_event_t           publish;           /* metrics, snapshot */
-    eg_event_t           join_timer;        /* retrying the seeds */
+    eg_event_t           join_timer;        /* retrying the join */
     eg_event_t           lock_timer;        /* waiting for the lock */
 
     int                  lock_fd;
@@ -90,6 +89,7 @@ typedef struct {
     eg_uint_t            join_asked;        /* this round's, not us */
     eg_uint_t            join_attempts;
     eg_array_t          *candidates;        /* eg_swim_addr_t to join */
+    eg_array_t          *remembered;        /* the snapshot's, the last resort */
 
     eg_swim_stats_t      published;         /* what metrics already have */
     eg_uint_t            leaving:1;

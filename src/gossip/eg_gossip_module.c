@@ -19,6 +19,7 @@
 #include <eg_core.h>
 #include <eg_event.h>
 #include <eg_gossip.h>
+#include <eg_discovery.h>
 #include <sys/file.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -44,7 +45,6 @@ static char *eg_gossip_set_listen(eg_conf_t *cf, eg_command_t *cmd,
     void *conf);
 static char *eg_gossip_set_advertise(eg_conf_t *cf, eg_command_t *cmd,
     void *conf);
-static char *eg_gossip_seeds(eg_conf_t *cf, eg_command_t *cmd, void *conf);
 static char *eg_gossip_keyring(eg_conf_t *cf, eg_command_t *cmd,
     void *conf);
 static char *eg_gossip_probe(eg_conf_t *cf, eg_command_t *cmd, void *conf);
@@ -65,6 +65,8 @@ static eg_int_t eg_gossip_start(eg_gossip_t *g);
 static void eg_gossip_loop(eg_gossip_t *g);
 static void eg_gossip_publish(eg_event_t *ev);
 static void eg_gossip_join_next(eg_event_t *ev);
+static void eg_gossip_join_retry(eg_event_t *ev);
+static void eg_gossip_discovered(void *data, eg_array_t *peers);
 static eg_uint_t eg_gossip_known(eg_gossip_t *g, eg_swim_addr_t *addr);
 static eg_uint_t eg_gossip_company(eg_gossip_t *g);
 static void eg_gossip_known_member(void *data, eg_swim_member_t *m);
@@ -122,13 +124,6 @@ static eg_command_t  eg_gossip_commands[] = {
       0,
       offsetof(eg_gossip_conf_t, advertise),
       &eg_gossip_advertise_post },
-
-    { eg_string("seeds"),
-      EG_CLUSTER_CONF|EG_CONF_1MORE,
-      eg_gossip_seeds,
-      0,
-      offsetof(eg_gossip_conf_t, seeds),
-      NULL },
 
     { eg_string("tags"),
       EG_CLUSTER_CONF|EG_CONF_1MORE,
@@ -306,7 +301,6 @@ static eg_conf_env_t  eg_gossip_env[] = {
     { "ENGRAM_CLUSTER_NODE_ID", eg_string("node_id"), 0 },
     { "ENGRAM_CLUSTER_LISTEN_ADDR", eg_string("listen"), 0 },
     { "ENGRAM_CLUSTER_ADVERTISE_ADDR", eg_string("advertise"), 0 },
-    { "ENGRAM_CLUSTER_SEEDS", eg_string("seeds"), EG_ENV_SPLIT_COMMA },
     { "ENGRAM_CLUSTER_TAGS", eg_string("tags"), EG_ENV_SPLIT_COMMA },
     { "ENGRAM_CLUSTER_KEYRING", eg_string("keyring"), 0 },
     { "ENGRAM_CLUSTER_NAME", eg_string("cluster_name"), 0 },
@@ -366,7 +360,6 @@ eg_gossip_create_conf(eg_cycle_t *cycle)
         return NULL;
     }
 
-    gcf->seeds = EG_CONF_UNSET_PTR;
     gcf->tags = EG_CONF_UNSET_PTR;
     gcf->swim.probe_interval = EG_CONF_UNSET_MSEC;
     gcf->swim.probe_timeout = EG_CONF_UNSET_MSEC;
@@ -569,38 +562,6 @@ eg_gossip_ip_only(eg_conf_t *cf, eg_command_t *cmd, eg_url_t *u)
                       EG_STR_ARG(u->url), cmd->name.data);
 
     return EG_CONF_ERROR;
-}
-
-
-/* seeds may be host names, resolved when tried: only their form is checked */
-static char *
-eg_gossip_seeds(eg_conf_t *cf, eg_command_t *cmd, void *conf)
-{
-    char      *rv;
-    eg_url_t   u;
-    eg_uint_t  i;
-    eg_str_t  *value;
-
-    rv = eg_conf_set_str_array_slot(cf, cmd, conf);
-
-    if (rv != EG_CONF_OK) {
-        return rv;
-    }
-
-    value = cf->args->elts;
-
-    for (i = 1; i < cf->args->nelts; i++) {
-        if (eg_parse_url(NULL, &u, &value[i], EG_GOSSIP_DEFAULT_PORT,
-                         EG_URL_PORT_OPTIONAL)
-            != EG_OK)
-        {
-            eg_conf_log_error(EG_LOG_EMERG, cf, 0,
-                              "%s in seed \"%s\"", u.err, value[i].data);
-            return EG_CONF_ERROR;
-        }
-    }
-
-    return EG_CONF_OK;
 }
 
 
@@ -917,7 +878,6 @@ eg_gossip_init_conf(eg_cycle_t *cycle, void *conf)
         return EG_CONF_ERROR;
     }
 
-    eg_conf_init_ptr_value(gcf->seeds, NULL);
     eg_conf_init_ptr_value(gcf->tags, NULL);
 
     if (gcf->cluster_name.data == NULL) {
@@ -1287,7 +1247,9 @@ eg_gossip_start(eg_gossip_t *g)
 
     g->candidates = eg_array_create(g->cycle->pool, 8,
                                     sizeof(eg_swim_addr_t));
-    if (g->candidates == NULL) {
+    g->remembered = eg_array_create(g->cycle->pool, 8,
+                                    sizeof(eg_swim_addr_t));
+    if (g->candidates == NULL || g->remembered == NULL) {
         return EG_ERROR;
     }
 
@@ -1354,7 +1316,12 @@ eg_gossip_start(eg_gossip_t *g)
     g->publish.cancelable = 1;
     eg_event_add_timer(&g->publish, 1000);
 
-    /* who to join: the seeds, then whoever the snapshot remembers */
+    /*
+     * Who to join: what discovery finds (each round calls
+     * eg_gossip_discovered()), then whoever the snapshot remembers.  A
+     * cluster process resumed with company has joined already: later
+     * rounds join only the peers found that are no members yet.
+     */
 
     (void) eg_gossip_snapshot_read(g);
 
@@ -1364,14 +1331,23 @@ eg_gossip_start(eg_gossip_t *g)
     g->join_timer.cancelable = 1;
 
     if (eg_swim_members(g->swim, NULL) > 1) {
-        /*
-         * Resumed with company: nothing to join but the seeds that are no
-         * members yet (a reload may have added one), each tried once.
-         */
         g->resumed = 1;
+        g->joined = 1;
     }
 
-    eg_gossip_join_next(&g->join_timer);
+    if (eg_discovery_start(g->cycle, g->log, &gcf->advertise_addr,
+                           &gcf->node_id, &gcf->cluster_name,
+                           gcf->keyring.nkeys ? &gcf->keyring : NULL,
+                           eg_gossip_discovered, g)
+        != EG_OK)
+    {
+        return EG_ERROR;
+    }
+
+    if (!eg_discovery_configured(g->cycle) && !g->joined) {
+        /* no discovery method: the snapshot is all there is to join */
+        eg_gossip_discovered(g, NULL);
+    }
 
     eg_log_error(EG_LOG_NOTICE, g->log, 0,
                  "cluster \"" EG_STR_FMT "\": node \"" EG_STR_FMT "\" on %s, "
@@ -1388,26 +1364,99 @@ eg_gossip_start(eg_gossip_t *g)
 
 
 /*
- * Joining: each seed in turn (and then each member a snapshot
- * remembers) until one answers; after a full round without an answer,
- * again after join_retry_interval, doubled each round up to a minute,
- * with jitter, up to join_retry_max rounds (0: for ever).  Seeds that
- * are this node are skipped, and a round that had no other seed is the
- * last: nobody is there to join.  Once other members have joined this
- * node, the join is done too.
+ * Joining: each peer found in turn (then each member a snapshot
+ * remembers) until one answers.  After a full round without an answer,
+ * discovery looks again and the round starts over, after
+ * join_retry_interval, doubled each round up to a minute, with jitter,
+ * up to join_retry_max rounds (0: for ever).  Once other members have
+ * joined this node, or it joined them, the join is done; later rounds of
+ * discovery then only bring in peers that are no members yet, so that
+ * clusters formed apart merge.
  */
+static void
+eg_gossip_discovered(void *data, eg_array_t *peers)
+{
+    eg_uint_t          i;
+    eg_swim_addr_t    *a, *cand;
+    eg_gossip_t       *g = data;
+
+    if (g->leaving || g->swim == NULL) {
+        return;
+    }
+
+    g->candidates->nelts = 0;
+
+    if (peers) {
+        a = peers->elts;
+
+        for (i = 0; i < peers->nelts; i++) {
+            cand = eg_array_push(g->candidates);
+            if (cand == NULL) {
+                return;
+            }
+
+            *cand = a[i];
+        }
+    }
+
+    if (!g->joined && eg_gossip_company(g)) {
+        eg_log_error(EG_LOG_NOTICE, g->log, 0,
+                     "other members joined this node: the join is done");
+        g->joined = 1;
+
+        if (g->join_timer.timer_set) {
+            eg_event_del_timer(&g->join_timer);
+        }
+
+        g->join_timer.handler = eg_gossip_join_next;
+    }
+
+    if (g->joined) {
+
+        /* a peer found that is no member: another cluster, to merge */
+
+        cand = g->candidates->elts;
+
+        for (i = 0; i < g->candidates->nelts; i++) {
+            if (!eg_gossip_known(g, &cand[i])) {
+                eg_swim_join(g->swim, &cand[i]);
+            }
+        }
+
+        eg_gossip_rearm(g);
+        return;
+    }
+
+    a = g->remembered->elts;
+
+    for (i = 0; i < g->remembered->nelts; i++) {
+        cand = eg_array_push(g->candidates);
+        if (cand == NULL) {
+            break;
+        }
+
+        *cand = a[i];
+    }
+
+    if (g->join_timer.timer_set) {
+        eg_event_del_timer(&g->join_timer);
+    }
+
+    g->join_next = 0;
+    g->join_asked = 0;
+
+    eg_gossip_join_next(&g->join_timer);
+}
+
+
 static void
 eg_gossip_join_next(eg_event_t *ev)
 {
     uint32_t           jitter;
-    eg_uint_t          nseeds, total, i;
-    eg_str_t          *seed;
-    eg_url_t           u;
+    eg_uint_t          i;
     eg_msec_t          delay;
-    eg_addr_t         *addrs;
-    eg_uint_t          naddrs;
     eg_gossip_t       *g;
-    eg_swim_addr_t     a, *cand;
+    eg_swim_addr_t     a;
     eg_gossip_conf_t  *gcf;
 
     g = ev->data;
@@ -1417,109 +1466,90 @@ eg_gossip_join_next(eg_event_t *ev)
         return;
     }
 
-    if (!g->resumed && eg_gossip_company(g)) {
+    if (eg_gossip_company(g)) {
         eg_log_error(EG_LOG_NOTICE, g->log, 0,
-                     "other members joined this node: the seeds are not "
-                     "tried any more");
+                     "other members joined this node: the join is done");
         g->joined = 1;
         return;
     }
 
-    nseeds = gcf->seeds ? gcf->seeds->nelts : 0;
-    total = nseeds + g->candidates->nelts;
+    if (g->join_next < g->candidates->nelts) {
+        a = ((eg_swim_addr_t *) g->candidates->elts)[g->join_next++];
 
-    if (total == 0) {
-        /* nobody to ask: a cluster of one until someone joins us */
+        g->join_asked++;
+
+        eg_swim_join(g->swim, &a);
+        eg_gossip_rearm(g);
         return;
     }
 
-    if (g->join_next >= total) {
-        if (g->resumed) {
-            /* every new seed had its turn; we have company anyway */
-            g->joined = 1;
-            return;
-        }
-
-        if (g->join_asked == 0) {
-            eg_log_error(EG_LOG_INFO, g->log, 0,
-                         "no seed but this node itself: a cluster of one "
-                         "until a peer joins it");
-            return;
-        }
-
-        g->join_next = 0;
-        g->join_asked = 0;
-        g->join_attempts++;
-
-        if (gcf->join_retry_max
-            && g->join_attempts >= (eg_uint_t) gcf->join_retry_max)
-        {
-            eg_log_error(EG_LOG_ERR, g->log, 0,
-                         "no seed answered in %lu rounds, giving up: this "
-                         "node stays a cluster of its own until a peer "
-                         "joins it", (unsigned long) g->join_attempts);
-            return;
-        }
-
-        delay = gcf->join_retry_interval;
-
-        for (i = 1; i < g->join_attempts && delay < 60000; i++) {
-            delay *= 2;
-        }
-
-        delay = eg_min(delay, 60000);
-
-        /* jitter, so that nodes started together do not retry together */
-        eg_gossip_env_random(g, (u_char *) &jitter, sizeof(jitter));
-        delay += jitter % (delay / 4 + 1);
-
-        eg_log_error(EG_LOG_WARN, g->log, 0,
-                     "no seed answered, retrying in %lu ms",
-                     (unsigned long) delay);
-
-        eg_event_add_timer(ev, delay);
-        return;
-    }
-
-    i = g->join_next++;
-
-    if (i < nseeds) {
-        seed = &((eg_str_t *) gcf->seeds->elts)[i];
-
-        if (eg_parse_url(NULL, &u, seed, EG_GOSSIP_DEFAULT_PORT,
-                         EG_URL_PORT_OPTIONAL) != EG_OK
-            || eg_inet_resolve_host(g->cycle->pool, &u, &addrs, &naddrs)
-               != EG_OK
-            || eg_gossip_swim_addr(&addrs[0].sa.sockaddr, &a) != EG_OK)
-        {
-            eg_log_error(EG_LOG_WARN, g->log, 0,
-                         "cannot resolve seed \"" EG_STR_FMT "\"",
-                         EG_STR_ARG(*seed));
-
-            /* a name may resolve in the next round: one to ask again */
-            g->join_asked++;
-
-            eg_event_add_timer(ev, 1);
-            return;
-        }
-
-    } else {
-        cand = g->candidates->elts;
-        a = cand[i - nseeds];
-    }
-
-    if (eg_swim_addr_eq(&a, &gcf->advertise_addr)
-        || (g->resumed && eg_gossip_known(g, &a)))
+    if (g->join_attempts == 0 && g->join_asked == 0
+        && g->candidates->nelts == 0)
     {
-        /* ourselves (every node's seed list has us), or a member already */
-        eg_event_add_timer(ev, 1);
+        eg_log_error(EG_LOG_INFO, g->log, 0,
+                     "no peer found: a cluster of one until discovery "
+                     "finds one or a peer joins this node");
+    }
+
+    /* a round without an answer: discovery looks again, after a while */
+
+    g->join_attempts++;
+
+    if (gcf->join_retry_max
+        && g->join_attempts >= (eg_uint_t) gcf->join_retry_max)
+    {
+        eg_log_error(EG_LOG_ERR, g->log, 0,
+                     "no peer answered in %lu rounds, giving up: this node "
+                     "stays a cluster of its own until a peer joins it",
+                     (unsigned long) g->join_attempts);
         return;
     }
 
-    g->join_asked++;
+    delay = gcf->join_retry_interval;
 
-    eg_swim_join(g->swim, &a);
-    eg_gossip_rearm(g);
+    for (i = 1; i < g->join_attempts && delay < 60000; i++) {
+        delay *= 2;
+    }
+
+    delay = eg_min(delay, 60000);
+
+    /* jitter, so that nodes started together do not retry together */
+    eg_gossip_env_random(g, (u_char *) &jitter, sizeof(jitter));
+    delay += jitter % (delay / 4 + 1);
+
+    if (g->join_asked) {
+        eg_log_error(EG_LOG_WARN, g->log, 0,
+                     "no peer answered, looking again in %lu ms",
+                     (unsigned long) delay);
+    }
+
+    g->join_asked = 0;
+    g->join_next = 0;
+
+    ev->handler = eg_gossip_join_retry;
+    eg_event_add_timer(ev, delay);
+}
+
+
+/* the backoff is over: discovery looks again, and calls us back */
+static void
+eg_gossip_join_retry(eg_event_t *ev)
+{
+    eg_gossip_t  *g;
+
+    g = ev->data;
+    ev->handler = eg_gossip_join_next;
+
+    if (g->joined || g->leaving) {
+        return;
+    }
+
+    if (eg_discovery_configured(g->cycle)) {
+        eg_discovery_now();
+        return;
+    }
+
+    eg_gossip_discovered(g, NULL);
 }
 
 
@@ -1577,22 +1607,22 @@ eg_gossip_env_join(void *data, eg_swim_addr_t *addr, eg_int_t rc)
                      "%.*s, %lu members", (int) len, text,
                      (unsigned long) eg_swim_members(g->swim, NULL));
 
-        if (g->resumed) {
-            /* the other new seeds, if any, are tried too */
-            if (!g->join_timer.timer_set) {
-                eg_event_add_timer(&g->join_timer, 1);
-            }
-
-            return;
-        }
-
         g->joined = 1;
         g->join_attempts = 0;
+
+        if (g->join_timer.timer_set) {
+            eg_event_del_timer(&g->join_timer);
+        }
+
+        g->join_timer.handler = eg_gossip_join_next;
         return;
     }
 
-    eg_log_error(EG_LOG_WARN, g->log, 0, "join through %.*s failed",
-                 (int) len, text);
+    /* a merge with a peer found while joined may fail quietly: it may
+       be a member long gone that discovery still lists */
+
+    eg_log_error(g->joined ? EG_LOG_INFO : EG_LOG_WARN, g->log, 0,
+                 "join through %.*s failed", (int) len, text);
 
     if (!g->joined && !g->join_timer.timer_set) {
         eg_event_add_timer(&g->join_timer, 1);
@@ -1662,7 +1692,8 @@ eg_gossip_env_event(void *data, eg_swim_member_t *m, eg_uint_t event)
 static void
 eg_gossip_publish(eg_event_t *ev)
 {
-    eg_uint_t          i, counts[EG_MEMBER_STATES];
+    eg_uint_t          i, reachable, counts[EG_MEMBER_STATES];
+    eg_swim_addr_t    *cand;
     eg_gossip_t       *g;
     eg_swim_stats_t   *st, *pub;
 
@@ -1704,6 +1735,17 @@ eg_gossip_publish(eg_event_t *ev)
 
     eg_metric_set(eg_gossip_metrics.local_health,
                   eg_swim_local_health(g->swim));
+
+    /* how many of the peers discovery found are members now */
+
+    cand = g->candidates->elts;
+    reachable = 0;
+
+    for (i = 0; i < g->candidates->nelts; i++) {
+        reachable += eg_gossip_known(g, &cand[i]);
+    }
+
+    eg_discovery_reachable(reachable);
 
     (void) eg_gossip_snapshot_write(g);
 }
@@ -1784,6 +1826,8 @@ eg_gossip_loop(eg_gossip_t *g)
 static void
 eg_gossip_exit(eg_gossip_t *g, eg_uint_t save)
 {
+    eg_discovery_stop();
+
     if (g->swim && save) {
         (void) eg_gossip_snapshot_write(g);
     }

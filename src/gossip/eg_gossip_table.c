@@ -884,7 +884,7 @@ eg_gossip_snapshot_read(eg_gossip_t *g)
             continue;
         }
 
-        cand = eg_array_push(g->candidates);
+        cand = eg_array_push(g->remembered);
         if (cand == NULL) {
             break;
         }

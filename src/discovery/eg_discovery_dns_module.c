@@ -1,0 +1,27 @@
+/* placeholder while the dns method is written: it registers nothing */
+
+#include <eg_config.h>
+#include <eg_core.h>
+#include <eg_discovery.h>
+
+
+static eg_cluster_module_t  eg_discovery_dns_module_ctx = {
+    eg_string("dns"),
+    NULL,
+    NULL
+};
+
+
+eg_module_t  eg_discovery_dns_module = {
+    EG_MODULE_V1,
+    "eg_discovery_dns_module",
+    EG_CLUSTER_MODULE,
+    &eg_discovery_dns_module_ctx,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL
+};
