@@ -20,11 +20,22 @@
 
 #define EG_GOSSIP_DEFAULT_PORT  7946
 
+/* how long the set of nodes found must hold still before one forms */
+#define EG_GOSSIP_FORM_STABLE   3000
+
 /* the smallest members_zone_size: the table's buckets, and room to spare */
 #define EG_GOSSIP_ZONE_MIN      (64 * 1024)
 
 
 typedef struct eg_gossip_shm_s  eg_gossip_shm_t;
+
+
+/* a peer that answered a join "not ready", and the id it gave */
+typedef struct {
+    eg_swim_addr_t       addr;
+    u_char               id[EG_SWIM_ID_MAX];
+    size_t               id_len;
+} eg_gossip_peer_id_t;
 
 
 /* where a directive was, for the errors found when the block ends */
@@ -90,6 +101,13 @@ typedef struct {
     eg_uint_t            join_attempts;
     eg_array_t          *candidates;        /* eg_swim_addr_t to join */
     eg_array_t          *remembered;        /* the snapshot's, the last resort */
+
+    /* safe formation (bootstrap_expect): the ids peers told, and since
+       when the set of them has stayed the same */
+    eg_array_t          *forming_ids;       /* eg_gossip_peer_id_t */
+    uint32_t             forming_hash;
+    eg_msec_t            forming_since;
+    eg_uint_t            forming:1;
 
     eg_swim_stats_t      published;         /* what metrics already have */
     eg_uint_t            leaving:1;

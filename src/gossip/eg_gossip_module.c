@@ -75,7 +75,10 @@ static void eg_gossip_env_random(void *data, u_char *buf, size_t len);
 static void eg_gossip_env_event(void *data, eg_swim_member_t *m,
     eg_uint_t event);
 static void eg_gossip_env_join(void *data, eg_swim_addr_t *addr,
-    eg_int_t rc);
+    eg_int_t rc, u_char *id, size_t id_len);
+static eg_uint_t eg_gossip_form(eg_gossip_t *g);
+static eg_int_t eg_gossip_id_cmp(u_char *a, size_t alen, u_char *b,
+    size_t blen);
 static EG_NORETURN void eg_gossip_exit(eg_gossip_t *g, eg_uint_t save);
 
 
@@ -1335,6 +1338,18 @@ eg_gossip_start(eg_gossip_t *g)
         g->joined = 1;
     }
 
+    g->forming_ids = eg_array_create(g->cycle->pool, 4,
+                                     sizeof(eg_gossip_peer_id_t));
+    if (g->forming_ids == NULL) {
+        return EG_ERROR;
+    }
+
+    if (!g->joined && eg_discovery_expect(g->cycle) > 1) {
+        /* bootstrap_expect: nobody joins us until we know who forms */
+        g->forming = 1;
+        eg_swim_set_forming(g->swim, 1);
+    }
+
     if (eg_discovery_start(g->cycle, g->log, &gcf->advertise_addr,
                            &gcf->node_id, &gcf->cluster_name,
                            gcf->keyring.nkeys ? &gcf->keyring : NULL,
@@ -1491,6 +1506,10 @@ eg_gossip_join_next(eg_event_t *ev)
                      "finds one or a peer joins this node");
     }
 
+    if (g->forming && eg_gossip_form(g)) {
+        return;
+    }
+
     /* a round without an answer: discovery looks again, after a while */
 
     g->join_attempts++;
@@ -1507,7 +1526,9 @@ eg_gossip_join_next(eg_event_t *ev)
 
     delay = gcf->join_retry_interval;
 
-    for (i = 1; i < g->join_attempts && delay < 60000; i++) {
+    /* while forming, peers are waited for, not backed off from */
+
+    for (i = 1; !g->forming && i < g->join_attempts && delay < 60000; i++) {
         delay *= 2;
     }
 
@@ -1517,7 +1538,7 @@ eg_gossip_join_next(eg_event_t *ev)
     eg_gossip_env_random(g, (u_char *) &jitter, sizeof(jitter));
     delay += jitter % (delay / 4 + 1);
 
-    if (g->join_asked) {
+    if (g->join_asked && !g->forming) {
         eg_log_error(EG_LOG_WARN, g->log, 0,
                      "no peer answered, looking again in %lu ms",
                      (unsigned long) delay);
@@ -1594,11 +1615,14 @@ eg_gossip_known_member(void *data, eg_swim_member_t *m)
 
 
 static void
-eg_gossip_env_join(void *data, eg_swim_addr_t *addr, eg_int_t rc)
+eg_gossip_env_join(void *data, eg_swim_addr_t *addr, eg_int_t rc, u_char *id,
+    size_t id_len)
 {
-    u_char        text[EG_SOCKADDR_STRLEN + 1];
-    size_t        len;
-    eg_gossip_t  *g = data;
+    u_char                text[EG_SOCKADDR_STRLEN + 1];
+    size_t                len;
+    eg_uint_t             i;
+    eg_gossip_t          *g = data;
+    eg_gossip_peer_id_t  *p;
 
     len = eg_swim_addr_text(addr, text, sizeof(text));
 
@@ -1610,6 +1634,11 @@ eg_gossip_env_join(void *data, eg_swim_addr_t *addr, eg_int_t rc)
         g->joined = 1;
         g->join_attempts = 0;
 
+        if (g->forming) {
+            g->forming = 0;
+            eg_swim_set_forming(g->swim, 0);
+        }
+
         if (g->join_timer.timer_set) {
             eg_event_del_timer(&g->join_timer);
         }
@@ -1618,15 +1647,157 @@ eg_gossip_env_join(void *data, eg_swim_addr_t *addr, eg_int_t rc)
         return;
     }
 
-    /* a merge with a peer found while joined may fail quietly: it may
-       be a member long gone that discovery still lists */
+    if (rc == EG_DECLINED) {
+        /* a peer forming too: remember who it is, and go on */
 
-    eg_log_error(g->joined ? EG_LOG_INFO : EG_LOG_WARN, g->log, 0,
-                 "join through %.*s failed", (int) len, text);
+        p = g->forming_ids->elts;
+
+        for (i = 0; i < g->forming_ids->nelts; i++) {
+            if (eg_swim_addr_eq(&p[i].addr, addr)) {
+                break;
+            }
+        }
+
+        if (i == g->forming_ids->nelts) {
+            p = eg_array_push(g->forming_ids);
+        } else {
+            p = &p[i];
+        }
+
+        if (p) {
+            p->addr = *addr;
+            p->id_len = eg_min(id_len, EG_SWIM_ID_MAX);
+            eg_memcpy(p->id, id, p->id_len);
+        }
+
+        eg_log_error(EG_LOG_INFO, g->log, 0, "%.*s (\"%.*s\") is forming "
+                     "a cluster too", (int) len, text, (int) id_len, id);
+
+    } else {
+        /* a merge with a peer found while joined may fail quietly: it
+           may be a member long gone that discovery still lists */
+
+        eg_log_error(g->joined ? EG_LOG_INFO : EG_LOG_WARN, g->log, 0,
+                     "join through %.*s failed", (int) len, text);
+    }
 
     if (!g->joined && !g->join_timer.timer_set) {
         eg_event_add_timer(&g->join_timer, 1);
     }
+}
+
+
+/*
+ * bootstrap_expect N: a round of joins found only peers that are forming
+ * too.  A new cluster is formed when N nodes (this one included) are
+ * found, each has told its id, the set has stayed the same for
+ * EG_GOSSIP_FORM_STABLE ms, and this node's id is the lowest: that node
+ * alone starts taking members, and the others, trying again, join it.
+ * Returns whether this node formed the cluster.
+ */
+static eg_uint_t
+eg_gossip_form(eg_gossip_t *g)
+{
+    uint32_t              hash;
+    eg_int_t              expect;
+    eg_uint_t             i, j, known, lowest;
+    eg_swim_addr_t       *cand;
+    eg_gossip_conf_t     *gcf;
+    eg_gossip_peer_id_t  *p, *low;
+
+    gcf = g->conf;
+    expect = eg_discovery_expect(g->cycle);
+    cand = g->candidates->elts;
+    p = g->forming_ids->elts;
+
+    /* the ids of the peers found this round, in a hash of the set */
+
+    known = 0;
+    hash = 0;
+    low = NULL;
+    lowest = 1;
+
+    for (i = 0; i < g->candidates->nelts; i++) {
+        for (j = 0; j < g->forming_ids->nelts; j++) {
+            if (eg_swim_addr_eq(&p[j].addr, &cand[i])) {
+                break;
+            }
+        }
+
+        if (j == g->forming_ids->nelts) {
+            continue;
+        }
+
+        known++;
+        hash ^= eg_swim_cluster_hash(p[j].id, p[j].id_len);
+
+        if (low == NULL
+            || eg_gossip_id_cmp(p[j].id, p[j].id_len, low->id, low->id_len)
+               < 0)
+        {
+            low = &p[j];
+        }
+    }
+
+    if (known + 1 < (eg_uint_t) expect) {
+        if (g->forming_hash != (uint32_t) known) {
+            eg_log_error(EG_LOG_INFO, g->log, 0,
+                         "bootstrap_expect %ld: %lu of the nodes found so "
+                         "far, waiting for the others", (long) expect,
+                         (unsigned long) (known + 1));
+        }
+
+        g->forming_hash = (uint32_t) known;
+        g->forming_since = 0;
+        return 0;
+    }
+
+    if (low && eg_gossip_id_cmp(low->id, low->id_len, gcf->node_id.data,
+                                gcf->node_id.len) < 0)
+    {
+        lowest = 0;
+    }
+
+    if (hash != g->forming_hash || g->forming_since == 0) {
+        /* a new set of nodes: it must hold still for a while first */
+        g->forming_hash = hash;
+        g->forming_since = eg_current_msec;
+        return 0;
+    }
+
+    if (eg_current_msec - g->forming_since < EG_GOSSIP_FORM_STABLE) {
+        return 0;
+    }
+
+    if (!lowest) {
+        return 0;   /* the node with the lowest id forms; we join it */
+    }
+
+    eg_log_error(EG_LOG_NOTICE, g->log, 0,
+                 "forming a new cluster: the %lu nodes expected are here "
+                 "and this one has the lowest id", (unsigned long) expect);
+
+    g->forming = 0;
+    g->joined = 1;
+    eg_swim_set_forming(g->swim, 0);
+
+    return 1;
+}
+
+
+/* node ids in byte order, a shorter prefix first */
+static eg_int_t
+eg_gossip_id_cmp(u_char *a, size_t alen, u_char *b, size_t blen)
+{
+    eg_int_t  rc;
+
+    rc = eg_memcmp(a, b, eg_min(alen, blen));
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    return (alen < blen) ? -1 : (alen > blen) ? 1 : 0;
 }
 
 

@@ -1368,6 +1368,13 @@ eg_swim_stream_request(eg_swim_t *swim, eg_swim_addr_t *from, u_char *buf,
         return NULL;
     }
 
+    if (type == EG_SWIM_JOIN && swim->forming) {
+        /* not taking members yet: say so, and who we are */
+        free(body);
+        swim->stats.streams++;
+        return eg_swim_snapshot(swim, EG_SWIM_NOT_READY, rlen);
+    }
+
     /* the answer is our state before theirs is merged into it */
 
     answer = NULL;
@@ -1407,6 +1414,7 @@ eg_swim_stream_response(eg_swim_t *swim, uint32_t tag, u_char *buf,
     eg_int_t            rc;
     eg_uint_t           reason;
     eg_queue_t         *q;
+    eg_swim_record_t    r;
     eg_swim_pending_t  *p;
 
     p = NULL;
@@ -1439,27 +1447,59 @@ eg_swim_stream_response(eg_swim_t *swim, uint32_t tag, u_char *buf,
         rc = eg_swim_open_stream(swim, buf, len, &body, &blen, &type,
                                  &reason);
 
-        if (rc == EG_OK && type != EG_SWIM_SNAPSHOT) {
+        if (rc == EG_OK && p->type == EG_SWIM_JOIN
+            && type == EG_SWIM_NOT_READY)
+        {
+            /* the peer is forming a cluster: learn its id, merge nothing */
+
+            if (eg_swim_peek_snapshot(swim, body, blen, &r, &reason)
+                == EG_OK)
+            {
+                if (swim->env.join_result) {
+                    swim->env.join_result(swim->env.data, &p->to,
+                                          EG_DECLINED, r.id, r.id_len);
+                }
+
+                free(body);
+                free(p);
+                return;
+            }
+
+            free(body);
+            eg_swim_drop(swim, reason);
+            rc = EG_ERROR;
+
+        } else if (rc == EG_OK && type != EG_SWIM_SNAPSHOT) {
             free(body);
             reason = EG_SWIM_DROP_UNKNOWN;
             rc = EG_ERROR;
-        }
+            eg_swim_drop(swim, reason);
 
-        if (rc == EG_OK) {
+        } else if (rc == EG_OK) {
             rc = eg_swim_merge_snapshot(swim, body, blen, &reason);
             free(body);
-        }
 
-        if (rc != EG_OK) {
+            if (rc != EG_OK) {
+                eg_swim_drop(swim, reason);
+            }
+
+        } else {
             eg_swim_drop(swim, reason);
         }
     }
 
     if (p->type == EG_SWIM_JOIN && swim->env.join_result) {
-        swim->env.join_result(swim->env.data, &p->to, rc);
+        swim->env.join_result(swim->env.data, &p->to, rc, NULL, 0);
     }
 
     free(p);
+}
+
+
+void
+eg_swim_set_forming(eg_swim_t *swim, eg_uint_t forming)
+{
+    swim->forming = forming ? 1 : 0;
 }
 
 

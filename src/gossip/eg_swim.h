@@ -90,9 +90,13 @@ typedef struct {
     void           (*event)(void *data, eg_swim_member_t *m,
                             eg_uint_t event);
 
-    /* how eg_swim_join() went: EG_OK, or EG_ERROR if addr did not answer */
+    /*
+     * how eg_swim_join() went: EG_OK; EG_ERROR if addr did not answer;
+     * EG_DECLINED if it is forming a cluster and takes nobody yet, and
+     * then id is its node id
+     */
     void           (*join_result)(void *data, eg_swim_addr_t *addr,
-                                  eg_int_t rc);
+                                  eg_int_t rc, u_char *id, size_t id_len);
 
     eg_log_t        *log;
 } eg_swim_env_t;
@@ -162,6 +166,13 @@ eg_int_t eg_swim_set_tags(eg_swim_t *swim, u_char *tags, size_t len);
 /* announces a graceful leave; true once it has been sent around enough */
 void eg_swim_leave(eg_swim_t *swim);
 eg_uint_t eg_swim_leave_done(eg_swim_t *swim);
+
+/*
+ * Safe formation: while forming, this node answers joins with NOT_READY
+ * (and its id) instead of taking the joiner in, so that nodes started
+ * together join the one they agree on rather than each other.
+ */
+void eg_swim_set_forming(eg_swim_t *swim, eg_uint_t forming);
 
 void eg_swim_set_conf(eg_swim_t *swim, eg_swim_conf_t *conf);
 void eg_swim_set_keyring(eg_swim_t *swim, eg_swim_keyring_t *keyring);

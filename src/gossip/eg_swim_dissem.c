@@ -493,20 +493,21 @@ eg_swim_snapshot(eg_swim_t *swim, uint8_t type, size_t *len)
     size_t             size, body, clen;
     uLongf             zlen;
     uint8_t            flags;
-    eg_uint_t          i, n;
+    eg_uint_t          i, n, one;
     eg_swim_buf_t      b;
     eg_swim_record_t   r;
     eg_swim_member_t  *m;
 
-    /* measure: every member, or just this one for a join */
+    /* measure: every member, or just this one for a join (or NOT_READY) */
 
-    n = (type == EG_SWIM_JOIN) ? 1 : swim->nmembers;
+    one = (type == EG_SWIM_JOIN || type == EG_SWIM_NOT_READY);
+    n = one ? 1 : swim->nmembers;
     size = 1 + 1 + swim->cluster_name_len + 1 + 1 + 4;
 
     eg_swim_member_record(swim->self, &r);
     size += eg_swim_record_size(&r);
 
-    for (i = 0; type != EG_SWIM_JOIN && i < swim->nprobe; i++) {
+    for (i = 0; !one && i < swim->nprobe; i++) {
         eg_swim_snapshot_record(swim->probe[i], &r);
         size += eg_swim_record_size(&r);
     }
@@ -530,7 +531,7 @@ eg_swim_snapshot(eg_swim_t *swim, uint8_t type, size_t *len)
     eg_swim_member_record(swim->self, &r);
     eg_swim_put_record(&b, &r);
 
-    for (i = 0; type != EG_SWIM_JOIN && i < swim->nprobe; i++) {
+    for (i = 0; !one && i < swim->nprobe; i++) {
         m = swim->probe[i];
         eg_swim_snapshot_record(m, &r);
         eg_swim_put_record(&b, &r);
@@ -722,6 +723,52 @@ eg_swim_open_stream(eg_swim_t *swim, u_char *buf, size_t len, u_char **body,
     *type = plain[0];
     *body = plain;
     *blen = plen;
+
+    return EG_OK;
+}
+
+
+/*
+ * The sender's own record of a stream message (a NOT_READY answer), its
+ * cluster name and versions checked, nothing merged; r points into body.
+ */
+eg_int_t
+eg_swim_peek_snapshot(eg_swim_t *swim, u_char *body, size_t len,
+    eg_swim_record_t *r, eg_uint_t *reason)
+{
+    u_char         *name;
+    uint8_t         name_len, vmin, vmax;
+    uint32_t        count;
+    eg_swim_buf_t   b;
+
+    b.p = body + 1;
+    b.last = body + len;
+    b.error = 0;
+
+    name_len = eg_swim_get_u8(&b);
+    name = eg_swim_get_bytes(&b, name_len);
+    vmin = eg_swim_get_u8(&b);
+    vmax = eg_swim_get_u8(&b);
+    count = eg_swim_get_u32(&b);
+
+    if (b.error || count != 1 || eg_swim_get_record(&b, r) != EG_OK
+        || !(r->flags & EG_SWIM_R_ADDR) || b.p != b.last)
+    {
+        *reason = EG_SWIM_DROP_MALFORMED;
+        return EG_ERROR;
+    }
+
+    if (name_len != swim->cluster_name_len
+        || (name_len && eg_memcmp(name, swim->cluster_name, name_len) != 0))
+    {
+        *reason = EG_SWIM_DROP_CLUSTER;
+        return EG_ERROR;
+    }
+
+    if (vmin > EG_SWIM_VERSION_MAX || vmax < EG_SWIM_VERSION_MIN) {
+        *reason = EG_SWIM_DROP_VERSION;
+        return EG_ERROR;
+    }
 
     return EG_OK;
 }

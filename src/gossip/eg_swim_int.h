@@ -140,6 +140,7 @@ struct eg_swim_s {
     uint32_t                 stream_tag;
     eg_uint_t                awareness;     /* Lifeguard local health */
     eg_uint_t                leaving:1;
+    eg_uint_t                forming:1;     /* joins get NOT_READY */
 
     uint64_t                 rng[2];        /* xorshift128+ state */
 
@@ -195,6 +196,8 @@ void eg_swim_stream_send(eg_swim_t *swim, eg_swim_addr_t *to, uint8_t type);
 u_char *eg_swim_snapshot(eg_swim_t *swim, uint8_t type, size_t *len);
 eg_int_t eg_swim_open_stream(eg_swim_t *swim, u_char *buf, size_t len,
     u_char **body, size_t *blen, uint8_t *type, eg_uint_t *reason);
+eg_int_t eg_swim_peek_snapshot(eg_swim_t *swim, u_char *body, size_t len,
+    eg_swim_record_t *r, eg_uint_t *reason);
 eg_int_t eg_swim_merge_snapshot(eg_swim_t *swim, u_char *body, size_t len,
     eg_uint_t *reason);
 void eg_swim_member_record(eg_swim_member_t *m, eg_swim_record_t *r);

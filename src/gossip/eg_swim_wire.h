@@ -43,6 +43,8 @@
 #define EG_SWIM_JOIN            16
 #define EG_SWIM_PUSH_PULL       17
 #define EG_SWIM_SNAPSHOT        18
+/* a join answered "not yet": the node is forming a cluster (its own record) */
+#define EG_SWIM_NOT_READY       19
 
 /* record flags */
 #define EG_SWIM_R_ADDR          0x01            /* address and tags follow */

@@ -1577,11 +1577,20 @@ http {
     server {
         listen 127.0.0.1:%%PORT_http%%;
         location = /cluster/members { cluster_members; }
+        location = /cluster/discovery/health { discovery_health; }
         location = /metrics { metrics; }
         location = /health { health; }
     }
 }
 END
+}
+
+
+# GET /cluster/discovery/health of an instance, decoded; undef on failure
+sub discovery_health {
+    my ($self) = @_;
+    my ($data) = http_json($self->port('http'), '/cluster/discovery/health');
+    return $data;
 }
 
 
