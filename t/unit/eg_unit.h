@@ -94,6 +94,7 @@ Suite *eg_unit_http_parse_suite(void);
 Suite *eg_unit_metrics_suite(void);
 Suite *eg_unit_swim_wire_suite(void);
 Suite *eg_unit_swim_suite(void);
+Suite *eg_unit_resolver_suite(void);
 Suite *eg_unit_aws_sigv4_suite(void);
 Suite *eg_unit_dhttp_suite(void);
 Suite *eg_unit_mcast_suite(void);
