@@ -369,6 +369,43 @@ subtest 'nodes find each other on the default group and join' => sub {
 };
 
 
+subtest 'announcements on the gossip port are not taken for gossip' =>
+sub {
+    plan skip_all => $why if $why;
+
+    # gossip on every address, and the group on the same port: the gossip
+    # socket must not receive the announcements (and drop them as foreign)
+    my $port = Engram::free_port();
+    my @n;
+
+    for my $i (1, 2) {
+        my $t = node($ns[$i - 1], "w$i", '0.0.0.0', "239.255.42.102:$port "
+                                                   . 'interval=1s',
+                     extra => "advertise 10.199.0.$i:$port;");
+        $t->{ports}{gossip} = $port;
+        $t->write_cluster_config(id => "w$i", ip => '0.0.0.0',
+                                 cluster => "multicast 239.255.42.102:$port "
+                                            . "interval=1s; advertise "
+                                            . "10.199.0.$i:$port;");
+        push @n, $t;
+    }
+
+    $_->start for @n;
+
+    ok(wait_for(sub { ids_of($n[0]) eq 'w1,w2' && ids_of($n[1]) eq 'w1,w2' }),
+       'w1 and w2 meet');
+
+    sleep 3;
+
+    for my $t (@n) {
+        is(sample($t, 'engram_gossip_dropped_total{reason="magic"}') // 0, 0,
+           'the gossip socket dropped no announcement');
+    }
+
+    stop_all(@n);
+};
+
+
 subtest 'a group that cannot be joined yet is retried' => sub {
     plan skip_all => $why if $why;
 

@@ -138,6 +138,48 @@ eg_gossip_listen(eg_gossip_t *g, eg_uint_t index, eg_connection_t **cp)
 }
 
 
+/*
+ * Linux hands a socket bound to a wildcard address the datagrams of
+ * every multicast group any socket of the host joined on that port: with
+ * multicast discovery on the gossip port, each announcement would land
+ * here too and be dropped as foreign.  Only unicast is gossip.
+ */
+static void
+eg_gossip_no_multicast(eg_gossip_t *g)
+{
+#if defined(IP_MULTICAST_ALL) || defined(IPV6_MULTICAST_ALL)
+    int  zero;
+
+    zero = 0;
+
+#if defined(IP_MULTICAST_ALL)
+    if (g->udp->listening->sockaddr.sockaddr.sa_family == AF_INET
+        && setsockopt(g->udp->fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero,
+                      sizeof(int))
+           == -1)
+    {
+        eg_log_error(EG_LOG_WARN, g->log, eg_socket_errno,
+                     "setsockopt(IP_MULTICAST_ALL) failed, ignored");
+    }
+#endif
+
+#if defined(IPV6_MULTICAST_ALL)
+    if (g->udp->listening->sockaddr.sockaddr.sa_family == AF_INET6
+        && setsockopt(g->udp->fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, &zero,
+                      sizeof(int))
+           == -1)
+    {
+        eg_log_error(EG_LOG_WARN, g->log, eg_socket_errno,
+                     "setsockopt(IPV6_MULTICAST_ALL) failed, ignored");
+    }
+#endif
+
+#else
+    eg_unused(g);
+#endif
+}
+
+
 eg_int_t
 eg_gossip_net_init(eg_gossip_t *g)
 {
@@ -150,6 +192,8 @@ eg_gossip_net_init(eg_gossip_t *g)
     }
 
     g->udp->read->handler = eg_gossip_udp_read;
+
+    eg_gossip_no_multicast(g);
 
     if (eg_add_event(g->udp->read, EG_READ_EVENT, 0) == EG_ERROR) {
         return EG_ERROR;
