@@ -26,11 +26,23 @@ use IO::Socket::INET;
 use POSIX qw(WNOHANG);
 use Test::More;
 use Time::HiRes qw(sleep);
-use Engram qw(wait_for free_port http_json cluster_members metrics);
+use Engram qw(wait_for free_port http_json cluster_members metrics
+              run_command);
 
 
 my $DNSMASQ = '/usr/sbin/dnsmasq';
 my $SRV = '_engram._tcp.test';
+
+# engram -V lists the modules built in: the method, and the JSON API
+my $BUILT = run_command([Engram->new->binary, '-V'], timeout => 10);
+my $MODULES = $BUILT->{stderr} . $BUILT->{stdout};
+
+my $NO_MODULE =
+    $MODULES !~ /eg_discovery_dns_module/
+        ? 'engram is built without the DNS discovery module'
+    : $MODULES !~ /eg_http_cluster_module/
+        ? 'engram is built without the cluster API module'
+    : '';
 
 
 ###########################################################################
@@ -53,6 +65,8 @@ sub conf_test {
 
 
 subtest 'the dns_srv directive refuses what it cannot use' => sub {
+    plan skip_all => $NO_MODULE if $NO_MODULE;
+
     my $in = 'in "dns_srv" directive';
     my $name = 'it must be a DNS name such as _engram._tcp.example.com';
     my @bad = (
@@ -111,8 +125,9 @@ subtest 'the dns_srv directive refuses what it cannot use' => sub {
 ###########################################################################
 # dnsmasq
 
-if (!-x $DNSMASQ) {
-    diag("no $DNSMASQ (Debian package dnsmasq-base): the rest is skipped");
+if ($NO_MODULE || !-x $DNSMASQ) {
+    diag($NO_MODULE || "no $DNSMASQ (Debian package dnsmasq-base)",
+         ': the rest is skipped');
     done_testing;
     exit 0;
 }
