@@ -11,8 +11,9 @@
 # record removed (dnsmasq re-reads srv-host only when it starts: it is
 # restarted on the same port) is no longer among the peers.  The health
 # endpoint shows the method "dns" with its last result, and its error
-# while the server is down; ENGRAM_CLUSTER_DNS_SRV overrides the file.
-# Every error of the directive is checked with "engram -t".
+# while the server is down; a reload (HUP) with another SRV name asks for
+# it at once, the node staying a member; ENGRAM_CLUSTER_DNS_SRV overrides
+# the file.  Every error of the directive is checked with "engram -t".
 
 use strict;
 use warnings;
@@ -425,6 +426,42 @@ subtest 'the discovery metrics count the dns lookups' => sub {
            '>=', 2, 'engram_discovery_successes_total{method="dns"}');
     cmp_ok($m->{'engram_discovery_duration_seconds_count{method="dns"}'}
            // 0, '>=', 3, 'engram_discovery_duration_seconds{method="dns"}');
+};
+
+
+# HUP with a new configuration; waits for the new cluster process
+sub reload {
+    my ($id) = @_;
+
+    my $t = $n{$id};
+    my $old = $t->cluster_pid;
+
+    ok($t->signal('HUP'), "HUP to $id");
+
+    my $new;
+    ok(wait_for(sub {
+           $new = $t->cluster_pid;
+           return $new && $new != $old;
+       }), "$id has a new cluster process");
+}
+
+
+subtest 'HUP with another SRV name applies it at once' => sub {
+    dns_node('n3', '_other._tcp.test refresh=1s');
+    reload('n3');
+
+    ok(wait_for(sub {
+           (dns_status('n3')->{error} // '') eq '_other._tcp.test: NXDOMAIN'
+       }), 'the new name is asked for, and the server knows it not')
+        or diag(explain(dns_status('n3')));
+
+    ok(lists('n3', @ids), 'n3 is still a member, with all four');
+
+    dns_node('n3', "$SRV refresh=1s");
+    reload('n3');
+
+    ok(wait_for(sub { (dns_status('n3')->{result} // '') eq 'found' }),
+       'back to the first name, dns finds peers again');
 };
 
 
