@@ -29,6 +29,7 @@ http {
     server {
         listen 127.0.0.1:%%PORT_http%%;
         location = /health { health; }
+        location = /metrics { metrics; }
     }
 }
 EOF
@@ -78,17 +79,31 @@ subtest 'idle keep-alive connections make room for new clients' => sub {
 };
 
 
+# connections the worker is reading a request from
+sub reading {
+    my ($status, $body) = Engram::http_get($port, '/metrics');
+    my ($n) = ($body // '') =~ /^engram_http_connections\{state="reading"\} (\d+)/m;
+    return $n // 0;
+}
+
+
 subtest 'with every slot busy, a new client is refused, then served' =>
 sub {
     my $from = $t->log_offset;
 
-    # half a request each: reading, not idle, so nothing can be reused
+    # half a request each, read by the worker before the next comes:
+    # reading, not idle, so nothing can be reused
     my @busy;
 
-    for (1 .. 20) {
+    for my $n (1 .. 20) {
         my $c = Engram::Conn->new($port, timeout => 5) or last;
         $c->send("GET /health HTTP/1.1\r\nHost: x\r\n");
         push @busy, $c;
+
+        last if $t->log_lines(qr/worker_connections are not enough$/,
+                              from => $from);
+
+        wait_for(sub { reading() >= $n }, 2);
     }
 
     ok($t->wait_for_log(qr/16 worker_connections are not enough$/,
