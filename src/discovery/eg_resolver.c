@@ -1401,6 +1401,10 @@ eg_resolver_sock_free(eg_resolver_sock_t *s)
 
     c = s->connection;
 
+    if (c->read->posted) {
+        eg_delete_posted_event(c->read);
+    }
+
     if (c->read->active) {
         (void) eg_del_event(c->read, EG_READ_EVENT, 0);
     }
@@ -1495,6 +1499,11 @@ eg_resolver_read(eg_event_t *rev)
         }
 
         break;
+    }
+
+    if (i == EG_RESOLVER_READ_ROUNDS) {
+        /* more yet: after the other events, rather than never */
+        eg_post_event(s->connection->read, &eg_posted_events);
     }
 
     eg_resolver_rearm(r);
