@@ -11,6 +11,7 @@
 #   - a wrong token shows the API server's 401 in the health endpoint, and
 #     the token file rotated makes it work again;
 #   - a server the CA file does not vouch for is refused;
+#   - without a namespace, the one of the namespace file is used;
 #   - inside a pod the API server comes from KUBERNETES_SERVICE_HOST and
 #     _PORT, and ENGRAM_CLUSTER_DISCOVERY_* override the file (here with
 #     an API server that answers in chunks);
@@ -349,6 +350,31 @@ subtest 'a server the CA file does not vouch for is refused' => sub {
 };
 
 
+subtest 'the namespace of the namespace file, read at every lookup' => sub {
+    my $t = Engram->new;
+
+    put("$dir/namespace", "staging\n");
+
+    node_config($t, id => 'kns', ip => '127.0.0.191',
+                k8s => "kubernetes api_server=https://127.0.0.1:$api "
+                       . "ca_file=$dir/cert.pem token_file=$dir/token "
+                       . "namespace_file=$dir/namespace "
+                       . "label_selector=app=engram port=$gport;");
+    $t->start;
+
+    ok(wait_for(sub { (k8s_status($t)->{peers} // 0) == 1 }),
+       'the pod of the namespace "staging" is found')
+        or diag(explain(k8s_status($t)));
+
+    put("$dir/namespace", "default\n");
+
+    ok(wait_for(sub { lists_all($t, @ids, 'kns') }),
+       'the namespace file changed: the pods of "default" are joined');
+
+    $t->stop;
+};
+
+
 subtest 'in a pod: the API server from its service, and the environment' =>
 sub {
     my $t = Engram->new;
@@ -370,8 +396,12 @@ sub {
     ok(wait_for(sub { lists_all($t, @ids, 'kenv') }),
        'it joins the three through the chunked API server')
         or diag(explain(k8s_status($t)));
-    ok(wait_for(sub { lists_all($n[0], @ids, 'kenv') }),
-       'and they list it');
+    # (the node of the namespace file left: it may still be listed so)
+    ok(wait_for(sub {
+           my $m = cluster_members($n[0]->port('http')) // {};
+           return !grep { ($m->{$_}{state} // '') ne 'alive' }
+                  @ids, 'kenv';
+       }), 'and they list it');
 
     my @r = requests("$dir/chunked.log");
     ok(@r, 'the API server of KUBERNETES_SERVICE_HOST/PORT was asked');

@@ -684,6 +684,9 @@ eg_k8s_lookup(eg_discovery_method_t *m)
 
     k = m->data;
 
+    /* the chain cancels a lookup it gives up on; never two at once */
+    eg_k8s_cancel(m);
+
     /* what the request needs is read now, and copied by the client */
 
     pool = eg_create_pool(4096, eg_discovery_log(m));
