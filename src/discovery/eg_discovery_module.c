@@ -1041,12 +1041,28 @@ static void
 eg_discovery_finish(eg_discovery_t *d, eg_discovery_method_t *winner,
     eg_msec_t ttl)
 {
-    eg_msec_t               delay;
-    eg_discovery_status_t  *st;
+    eg_uint_t                i;
+    eg_msec_t                delay;
+    eg_discovery_status_t   *st;
+    eg_discovery_method_t  **chain;
 
     d->running = 0;
 
-    delay = (winner && winner->refresh) ? winner->refresh : d->conf->refresh;
+    if (winner) {
+        delay = winner->refresh ? winner->refresh : d->conf->refresh;
+
+    } else {
+        /* nobody found: as soon as any method would look again */
+
+        delay = d->conf->refresh;
+        chain = d->conf->chain->elts;
+
+        for (i = 0; i < d->conf->chain->nelts; i++) {
+            if (chain[i]->refresh) {
+                delay = eg_min(delay, chain[i]->refresh);
+            }
+        }
+    }
 
     if (ttl) {
         /* the answer expires: ask again then, but not in a loop */
