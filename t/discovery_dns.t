@@ -266,8 +266,6 @@ cluster {
     listen $ip{$id}:%%PORT_gossip%%;
     dns_srv $dns_srv;
     resolver 127.0.0.1:$dns_port;
-    # after a round that found no one, the chain asks again this soon
-    discovery_refresh 1s;
 $timings}
 http {
     server {
