@@ -1033,8 +1033,11 @@ START_TEST(srv_whose_target_never_answers_times_out)
     ck_assert_ptr_nonnull(eg_unit_srv("_slow._tcp.test", &a));
     ck_assert(eg_unit_run(&a.calls, EG_UNIT_WAIT));
 
+    /* the query's deadline, or c-ares's for the target, whichever first */
     ck_assert_int_eq(a.rc, EG_ERROR);
-    ck_assert_str_eq(a.error, "_slow._tcp.test: timed out");
+    ck_assert_msg(strcmp(a.error, "_slow._tcp.test: timed out") == 0
+                  || strcmp(a.error, "slow.test: timed out") == 0,
+                  "error \"%s\"", a.error);
 
     eg_unit_idle(1500);
     ck_assert_uint_eq(a.calls, 1);
