@@ -156,4 +156,30 @@ sub {
 };
 
 
+subtest 'the resolver directive refuses what it cannot use' => sub {
+    my $t = Engram->new;
+
+    for my $case (['127.0.0.1:5353 timeout=2s valid=10s', undef],
+                  ['127.0.0.1 valid=0', qr/invalid value "valid=0"/],
+                  ['127.0.0.1 timeout=x', qr/invalid value "timeout=x"/],
+                  ['ns.example.com', qr/invalid resolver address/],
+                  ['timeout=1s', qr/needs at least one address/])
+    {
+        my ($args, $error) = @$case;
+
+        $t->write_cluster_config(id => 'r', cluster => "resolver $args;");
+        my $r = $t->run('-t');
+
+        if ($error) {
+            isnt($r->{exit}, 0, "\"resolver $args\" is refused");
+            like($r->{stderr}, qr/$error.* in \S+engram\.conf:\d+/,
+                 'naming the file and line');
+        } else {
+            is($r->{exit}, 0, "\"resolver $args\" is accepted")
+                or diag($r->{stderr});
+        }
+    }
+};
+
+
 done_testing;

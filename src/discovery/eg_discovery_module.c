@@ -72,6 +72,7 @@ typedef struct {
     eg_int_t             bootstrap_expect;
     eg_array_t          *resolvers;     /* eg_str_t "addr[:port]" */
     eg_msec_t            resolver_timeout;
+    eg_msec_t            resolver_valid;    /* instead of DNS TTLs */
     eg_shm_zone_t       *zone;
 } eg_discovery_conf_t;
 
@@ -241,6 +242,7 @@ eg_discovery_create_conf(eg_cycle_t *cycle)
     dcf->bootstrap_expect = EG_CONF_UNSET;
     dcf->resolvers = EG_CONF_UNSET_PTR;
     dcf->resolver_timeout = EG_CONF_UNSET_MSEC;
+    dcf->resolver_valid = EG_CONF_UNSET_MSEC;
 
     return dcf;
 }
@@ -285,7 +287,7 @@ eg_discovery_order(eg_conf_t *cf, eg_command_t *cmd, void *conf)
 }
 
 
-/* resolver 10.0.0.2 [::1]:5353 timeout=5s; */
+/* resolver 10.0.0.2 [::1]:5353 timeout=5s valid=30s; */
 static char *
 eg_discovery_resolver_directive(eg_conf_t *cf, eg_command_t *cmd,
     void *conf)
@@ -293,7 +295,7 @@ eg_discovery_resolver_directive(eg_conf_t *cf, eg_command_t *cmd,
     eg_int_t              t;
     eg_url_t              u;
     eg_str_t             *value, *server, v;
-    eg_uint_t             i;
+    eg_uint_t             i, n;
     eg_discovery_conf_t  *dcf = conf;
 
     eg_unused(cmd);
@@ -311,22 +313,32 @@ eg_discovery_resolver_directive(eg_conf_t *cf, eg_command_t *cmd,
 
     for (i = 1; i < cf->args->nelts; i++) {
 
-        if (value[i].len > 8
-            && eg_strncmp(value[i].data, "timeout=", 8) == 0)
+        if ((value[i].len > 8
+             && eg_strncmp(value[i].data, "timeout=", 8) == 0)
+            || (value[i].len > 6
+                && eg_strncmp(value[i].data, "valid=", 6) == 0))
         {
-            v.data = value[i].data + 8;
-            v.len = value[i].len - 8;
+            n = (value[i].data[0] == 't') ? 8 : 6;
+
+            v.data = value[i].data + n;
+            v.len = value[i].len - n;
 
             t = eg_parse_time(&v, 1);
 
             if (t == EG_ERROR || t == 0) {
                 eg_conf_log_error(EG_LOG_EMERG, cf, 0,
-                                  "invalid timeout \"%s\" in \"resolver\"",
+                                  "invalid value \"%s\" in \"resolver\"",
                                   value[i].data);
                 return EG_CONF_ERROR;
             }
 
-            dcf->resolver_timeout = (eg_msec_t) t;
+            if (n == 8) {
+                dcf->resolver_timeout = (eg_msec_t) t;
+
+            } else {
+                dcf->resolver_valid = (eg_msec_t) t;
+            }
+
             continue;
         }
 
@@ -420,6 +432,7 @@ eg_discovery_init_conf(eg_cycle_t *cycle, void *conf)
     eg_conf_init_value(dcf->bootstrap_expect, 0);
     eg_conf_init_ptr_value(dcf->resolvers, NULL);
     eg_conf_init_msec_value(dcf->resolver_timeout, 5000);
+    eg_conf_init_msec_value(dcf->resolver_valid, 0);
 
     if (dcf->refresh == 0 || dcf->timeout == 0) {
         eg_log_error(EG_LOG_EMERG, cycle->log, 0,
@@ -1024,6 +1037,13 @@ eg_discovery_done(eg_discovery_method_t *m, eg_int_t rc, eg_array_t *peers,
     }
 
     if (n) {
+        /* "resolver ... valid=": how long an answer holds, whatever DNS
+           said (a TTL of seconds would have the chain ask all the time) */
+
+        if (ttl && d->conf->resolver_valid) {
+            ttl = d->conf->resolver_valid;
+        }
+
         eg_discovery_finish(d, m, ttl);
         return;
     }
