@@ -23,7 +23,9 @@
  *     eg_discovery_aws_module.c        "aws"
  *     eg_discovery_mcast_module.c      "multicast"
  *     eg_resolver.c                    c-ares in the event loop
+ *     eg_resolver_srv.c                SRV answers, RFC 2782 order
  *     eg_discovery_http.c              an HTTP/1.1 (TLS) client
+ *     eg_discovery_http_parse.c        its URL and response parsers
  */
 
 #ifndef EG_DISCOVERY_H_INCLUDED

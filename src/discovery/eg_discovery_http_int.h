@@ -1,7 +1,8 @@
 /*
- * The parts of the discovery HTTP client (eg_discovery_http.c) that do no
- * I/O, so that the unit tests and the fuzzers can feed them bytes: the
- * URL of a request, and the response parser.
+ * The parts of the discovery HTTP client that do no I/O
+ * (eg_discovery_http_parse.c), for the connection's code
+ * (eg_discovery_http.c) and so that the unit tests and the fuzzers can
+ * feed them bytes: the URL of a request, and the response parser.
  *
  * The parser takes the bytes of one response as they come, in pieces of
  * any size: the status line, the header (names lowercased), then the
@@ -79,6 +80,9 @@ eg_int_t eg_dhttp__parse(eg_dhttp_parser_t *p, u_char *data, size_t len);
 
 /* the server closed the connection: EG_OK if that ends the response */
 eg_int_t eg_dhttp__parse_eof(eg_dhttp_parser_t *p);
+
+/* all of the len bytes are RFC 7230 tchar: a header name, a method */
+eg_uint_t eg_dhttp__token(u_char *p, size_t len);
 
 
 #endif /* EG_DISCOVERY_HTTP_INT_H_INCLUDED */

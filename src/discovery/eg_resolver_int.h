@@ -1,7 +1,8 @@
 /*
- * The resolver's handling of an SRV answer, apart from the event loop so
- * that the unit tests and the SRV fuzzer (t/fuzz/fuzz_srv.c) reach it:
- * the answer's records and TTL, and the order RFC 2782 picks them in.
+ * The resolver's handling of an SRV answer (eg_resolver_srv.c), apart
+ * from the event loop (eg_resolver.c) so that the unit tests and the SRV
+ * fuzzer (t/fuzz/fuzz_srv.c) reach it: the answer's records and TTL, and
+ * the order RFC 2782 picks them in.
  */
 
 #ifndef EG_RESOLVER_INT_H_INCLUDED
@@ -16,6 +17,10 @@
  * order: one answer over TCP may hold thousands, each a lookup.
  */
 #define EG_RESOLVER_SRV_MAX  64
+
+/* the DNS type and class of SRV questions and records */
+#define EG_DNS_T_SRV         33
+#define EG_DNS_C_IN          1
 
 
 typedef struct {

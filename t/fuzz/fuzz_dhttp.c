@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: the discovery HTTP client's response parser
- * (src/discovery/eg_discovery_http.c), which reads what API servers and
- * the EC2 metadata service send.  The first byte of the input chooses
+ * (src/discovery/eg_discovery_http_parse.c), which reads what API servers
+ * and the EC2 metadata service send.  The first byte of the input chooses
  * max_body and how the rest is cut into reads; then the server "closes".
  * Whatever the input, nothing may crash or leak, and a complete answer
  * has a status of 100 to 599, a body no longer than max_body ending in a

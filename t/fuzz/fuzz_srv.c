@@ -1,7 +1,8 @@
 /*
- * libFuzzer target: what the resolver makes of an SRV answer.  The input
- * is a whole DNS message, as c-ares hands it to eg_resolver.c: it goes
- * through ares_parse_srv_reply() and the walk of the answer section for
+ * libFuzzer target: what the resolver makes of an SRV answer
+ * (src/discovery/eg_resolver_srv.c).  The input is a whole DNS message,
+ * as c-ares hands it to eg_resolver.c: it goes through
+ * ares_parse_srv_reply() and the walk of the answer section for
  * the TTL (eg_resolver__parse_srv), and the records through the RFC 2782
  * order (eg_resolver__order_srv) with random draws derived from the
  * input, and with the smallest and the largest draws.  Whatever it holds,

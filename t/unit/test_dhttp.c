@@ -1,5 +1,6 @@
 /*
- * The discovery HTTP client's parsers (src/discovery/eg_discovery_http.c):
+ * The discovery HTTP client's parsers
+ * (src/discovery/eg_discovery_http_parse.c):
  * the URL of a request, and the response, fed as a server may send it,
  * whole or a byte at a time.  The framing (Content-Length, chunked, the
  * end of the connection) decides when an answer is whole, and anything

@@ -5,7 +5,8 @@
  * answers from a table of records: A, AAAA and SRV, NXDOMAIN for names
  * it does not know, SERVFAIL and REFUSED for names that say so, silence
  * when asked to, and a truncated UDP answer that sends c-ares to TCP.
- * Also the SRV answer's parsing and RFC 2782 order on their own.
+ * Also the SRV answer's parsing and RFC 2782 order on their own
+ * (src/discovery/eg_resolver_srv.c).
  *
  * Each test waits for a condition with a deadline, never a fixed sleep.
  */
