@@ -96,6 +96,7 @@ Suite *eg_unit_swim_wire_suite(void);
 Suite *eg_unit_swim_suite(void);
 Suite *eg_unit_resolver_suite(void);
 Suite *eg_unit_aws_sigv4_suite(void);
+Suite *eg_unit_aws_ec2_suite(void);
 Suite *eg_unit_dhttp_suite(void);
 Suite *eg_unit_k8s_suite(void);
 Suite *eg_unit_mcast_suite(void);

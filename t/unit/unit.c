@@ -31,6 +31,7 @@ main(void)
     srunner_add_suite(sr, eg_unit_swim_suite());
     srunner_add_suite(sr, eg_unit_resolver_suite());
     srunner_add_suite(sr, eg_unit_aws_sigv4_suite());
+    srunner_add_suite(sr, eg_unit_aws_ec2_suite());
     srunner_add_suite(sr, eg_unit_dhttp_suite());
     srunner_add_suite(sr, eg_unit_k8s_suite());
     srunner_add_suite(sr, eg_unit_mcast_suite());
