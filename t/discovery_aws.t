@@ -11,6 +11,9 @@
 #     fetched again before they expire;
 #   - three more do with keys from the environment, one of them with a
 #     session token, over HTTPS with a CA file;
+#   - without endpoint=, nodes ask https://ec2.REGION.amazonaws.com, a
+#     name that a DNS server of the test's (dnsmasq, nothing forwarded)
+#     gives a loopback address, its certificate checked;
 #   - a wrong secret shows EC2's SignatureDoesNotMatch in the health
 #     endpoint, and so does an unreachable IMDS its own error;
 #   - the "aws" directive refuses what it cannot use, naming file and
@@ -95,6 +98,7 @@ sub requests {
 # the fixtures: EC2 in clear with IMDS, and EC2 over TLS
 
 my @FIXTURES;       # [pid, its stdout]: closing that waits for it
+my @DAEMONS;        # other processes of the test's, to stop at the end
 
 END {
     # the fixtures' exit status must not become the test's
@@ -104,17 +108,32 @@ END {
         kill 'TERM', $f->[0];
         close $f->[1];
     }
+
+    for my $pid (@DAEMONS) {
+        kill 'TERM', $pid;
+        waitpid($pid, 0);
+    }
 }
 
+# Starts a fixture with these arguments (a state file and a log of its
+# own if they come first: config => FILE, log => FILE); dies unless it
+# listens, or returns undef then if asked (may_fail => 1).
 sub start_fixture {
     my (@args) = @_;
+
+    my %o = (config => $state_file, log => $log_file);
+
+    while (@args && $args[0] =~ /^(?:config|log|may_fail)$/) {
+        my $k = shift @args;
+        $o{$k} = shift @args;
+    }
 
     my $pid = open(my $out, '-|');
     die "fork: $!" unless defined $pid;
 
     if ($pid == 0) {
         open STDERR, '>>', "$dir/fixture.err";
-        exec $PYTHON, $FIXTURE, '--config', $state_file, '--log', $log_file,
+        exec $PYTHON, $FIXTURE, '--config', $o{config}, '--log', $o{log},
              @args;
         exit 127;
     }
@@ -122,10 +141,11 @@ sub start_fixture {
     push @FIXTURES, [$pid, $out];
 
     my $line = <$out> // '';
-    die "the EC2 fixture did not start: " . `cat $dir/fixture.err`
-        unless $line =~ /^READY/;
 
-    return $pid;
+    return $pid if $line =~ /^READY/;
+    return undef if $o{may_fail};
+
+    die "the EC2 fixture did not start: " . `cat $dir/fixture.err`;
 }
 
 write_state();
@@ -209,15 +229,15 @@ sub lists_all {
 subtest 'three nodes find each other with credentials from IMDS' => sub {
     my $gport = free_port();
     my @ids = qw(imds0 imds1 imds2);
-    my @ips = map { "127.0.0.4$_" } 1 .. 3;
+    my @ips = map { "127.0.0.20$_" } 1 .. 3;
 
     # the three, and instances that the filters or the addresses rule out
     $STATE{instances} = [
         (map { instance("i-imds$_", $ips[$_], 'running', $TAG => 'test') }
              0 .. 2),
-        instance('i-stopped', '127.0.0.44', 'stopped', $TAG => 'test'),
-        instance('i-other', '127.0.0.45', 'running', $TAG => 'other'),
-        instance('i-untagged', '127.0.0.46', 'running'),
+        instance('i-stopped', '127.0.0.204', 'stopped', $TAG => 'test'),
+        instance('i-other', '127.0.0.205', 'running', $TAG => 'other'),
+        instance('i-untagged', '127.0.0.206', 'running'),
     ];
     $STATE{imds}{expires_in} = 3600;
     write_state();
@@ -294,7 +314,7 @@ subtest 'three nodes find each other with credentials from IMDS' => sub {
 subtest 'credentials are fetched again before they expire' => sub {
     my $gport = free_port();
     my @ids = qw(rot0 rot1);
-    my @ips = ('127.0.0.47', '127.0.0.48');
+    my @ips = ('127.0.0.207', '127.0.0.208');
 
     $STATE{instances} = [
         map { instance("i-rot$_", $ips[$_], 'running', $TAG => 'rotate') }
@@ -384,7 +404,7 @@ subtest 'three nodes find each other with keys from the environment, '
         . 'over HTTPS' => sub {
     my $gport = free_port();
     my @ids = qw(env0 env1 env2);
-    my @ips = map { "127.0.0.5$_" } 1 .. 3;
+    my @ips = map { '127.0.0.' . (209 + $_) } 0 .. 2;
 
     $STATE{instances} = [
         map { instance("i-env$_", $ips[$_], 'running', $TAG => 'env') }
@@ -439,13 +459,101 @@ subtest 'three nodes find each other with keys from the environment, '
 
 
 ###########################################################################
+# the region's own endpoint
+
+# Without endpoint=, a node asks https://ec2.REGION.amazonaws.com: here a
+# DNS server of the test's (dnsmasq on loopback, nothing forwarded) says
+# that name is 127.0.0.212, where a fixture with a certificate for it
+# listens on 443. Binding 443 needs root, as CI runs.
+
+subtest 'without endpoint=, the region\'s endpoint, its name checked' => sub {
+    my $DNSMASQ = '/usr/sbin/dnsmasq';
+    my $host = 'ec2.eu-west-1.amazonaws.com';
+    my $gport = free_port();
+    my $dns_port = free_port();
+    my @ids = qw(reg0 reg1);
+    my @ips = ('127.0.0.213', '127.0.0.214');
+
+    plan skip_all => "no $DNSMASQ (Debian package dnsmasq-base)"
+        unless -x $DNSMASQ;
+
+    my $ssl = run_command(['openssl', 'req', '-x509', '-newkey', 'rsa:2048',
+                           '-nodes', '-days', '2', '-subj', "/CN=$host",
+                           '-addext', "subjectAltName=DNS:$host",
+                           '-keyout', "$dir/region.key",
+                           '-out', "$dir/region.pem"]);
+    die "openssl: $ssl->{stderr}" if $ssl->{exit};
+    chmod 0644, "$dir/region.pem";
+
+    my %state = (%STATE, region => 'eu-west-1', instances => [
+        map { instance("i-reg$_", $ips[$_], 'running', $TAG => 'region') }
+            0 .. 1
+    ]);
+
+    open my $fh, '>', "$dir/region.json" or die "region.json: $!";
+    print {$fh} JSON::PP->new->canonical->encode(\%state);
+    close $fh;
+
+    start_fixture(config => "$dir/region.json",
+                  log => "$dir/region.jsonl", may_fail => 1,
+                  '--ec2', '127.0.0.212:443', '--cert', "$dir/region.pem",
+                  '--key', "$dir/region.key")
+        or plan skip_all => 'cannot listen on 127.0.0.212:443 (not root?)';
+
+    my $dns = fork // die "fork: $!";
+
+    if ($dns == 0) {
+        open STDOUT, '>>', "$dir/dnsmasq.out";
+        open STDERR, '>&', \*STDOUT;
+        exec $DNSMASQ, '--keep-in-foreground', '--no-resolv', '--no-hosts',
+             '--conf-file=/dev/null', "--port=$dns_port",
+             '--listen-address=127.0.0.1', '--bind-interfaces',
+             "--pid-file=$dir/dnsmasq.pid", "--host-record=$host,127.0.0.212",
+             '--local=/amazonaws.com/';
+        exit 127;
+    }
+
+    push @DAEMONS, $dns;
+
+    my @n = map { Engram->new } @ids;
+
+    for my $i (0 .. 1) {
+        node_config($n[$i], id => $ids[$i], ip => $ips[$i], gport => $gport,
+                    aws => "resolver 127.0.0.1:$dns_port;\n"
+                           . "    aws region=eu-west-1 tag_key=$TAG "
+                           . "tag_value=region ca_file=$dir/region.pem "
+                           . "imds_endpoint=http://127.0.0.1:$closed_port "
+                           . "port=$gport refresh=1s;");
+        $n[$i]->start(env => { AWS_ACCESS_KEY_ID => $ENV_KEY,
+                               AWS_SECRET_ACCESS_KEY => $ENV_SECRET,
+                               AWS_SESSION_TOKEN => undef });
+    }
+
+    for my $i (0 .. 1) {
+        ok(wait_for(sub { lists_all($n[$i], @ids) }),
+           "$ids[$i] lists both alive")
+            or diag(explain(aws_status($n[$i])));
+    }
+
+    open $fh, '<', "$dir/region.jsonl" or die "region.jsonl: $!";
+    my @r = map { JSON::PP->new->decode($_) } <$fh>;
+    close $fh;
+
+    ok(@r && !grep({ $_->{status} != 200 } @r),
+       "$host answered, over TLS, every request signed for eu-west-1");
+
+    $_->stop for @n;
+};
+
+
+###########################################################################
 # failures in the health endpoint
 
 subtest 'a wrong secret shows SignatureDoesNotMatch in the health '
         . 'endpoint' => sub {
     my $t = Engram->new;
 
-    node_config($t, id => 'badsecret', ip => '127.0.0.61',
+    node_config($t, id => 'badsecret', ip => '127.0.0.215',
                 gport => free_port(),
                 aws => "aws region=$REGION tag_key=$TAG tag_value=test "
                        . "endpoint=http://127.0.0.1:$ec2_port "
@@ -474,7 +582,7 @@ subtest 'an unreachable IMDS is an error in the health endpoint, with '
     my $t = Engram->new;
 
     # the file says where IMDS is, the environment what to look for
-    node_config($t, id => 'noimds', ip => '127.0.0.62', gport => free_port(),
+    node_config($t, id => 'noimds', ip => '127.0.0.216', gport => free_port(),
                 aws => "aws endpoint=http://127.0.0.1:$ec2_port "
                        . "imds_endpoint=http://127.0.0.1:$closed_port;");
     $t->start(env => { AWS_ACCESS_KEY_ID => undef,
