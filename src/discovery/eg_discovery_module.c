@@ -108,6 +108,8 @@ static void *eg_discovery_create_conf(eg_cycle_t *cycle);
 static char *eg_discovery_init_conf(eg_cycle_t *cycle, void *conf);
 static char *eg_discovery_order(eg_conf_t *cf, eg_command_t *cmd,
     void *conf);
+static char *eg_discovery_set_period(eg_conf_t *cf, eg_command_t *cmd,
+    void *conf);
 static char *eg_discovery_resolver_directive(eg_conf_t *cf,
     eg_command_t *cmd, void *conf);
 static eg_int_t eg_discovery_init_module(eg_cycle_t *cycle);
@@ -136,14 +138,14 @@ static eg_command_t  eg_discovery_commands[] = {
 
     { eg_string("discovery_refresh"),
       EG_CLUSTER_CONF|EG_CONF_TAKE1,
-      eg_conf_set_msec_slot,
+      eg_discovery_set_period,
       0,
       offsetof(eg_discovery_conf_t, refresh),
       NULL },
 
     { eg_string("discovery_timeout"),
       EG_CLUSTER_CONF|EG_CONF_TAKE1,
-      eg_conf_set_msec_slot,
+      eg_discovery_set_period,
       0,
       offsetof(eg_discovery_conf_t, timeout),
       NULL },
@@ -281,6 +283,33 @@ eg_discovery_order(eg_conf_t *cf, eg_command_t *cmd, void *conf)
     if (cf->conf_file) {
         dcf->order_file = cf->conf_file->name;
         dcf->order_line = cf->conf_file->line;
+    }
+
+    return EG_CONF_OK;
+}
+
+
+/* a time that must not be 0: a round every 0 ms would spin */
+static char *
+eg_discovery_set_period(eg_conf_t *cf, eg_command_t *cmd, void *conf)
+{
+    char      *rv;
+    eg_str_t  *value;
+
+    rv = eg_conf_set_msec_slot(cf, cmd, conf);
+
+    if (rv != EG_CONF_OK) {
+        return rv;
+    }
+
+    if (*(eg_msec_t *) ((char *) conf + cmd->offset) == 0) {
+        value = cf->args->elts;
+
+        eg_conf_log_error(EG_LOG_EMERG, cf, 0,
+                          "invalid value \"%s\" in \"%s\" directive, "
+                          "it must be more than 0",
+                          value[1].data, cmd->name.data);
+        return EG_CONF_ERROR;
     }
 
     return EG_CONF_OK;
@@ -433,13 +462,6 @@ eg_discovery_init_conf(eg_cycle_t *cycle, void *conf)
     eg_conf_init_ptr_value(dcf->resolvers, NULL);
     eg_conf_init_msec_value(dcf->resolver_timeout, 5000);
     eg_conf_init_msec_value(dcf->resolver_valid, 0);
-
-    if (dcf->refresh == 0 || dcf->timeout == 0) {
-        eg_log_error(EG_LOG_EMERG, cycle->log, 0,
-                     "\"discovery_refresh\" and \"discovery_timeout\" must "
-                     "be more than 0");
-        return EG_CONF_ERROR;
-    }
 
     dcf->chain = eg_array_create(cycle->pool, 4,
                                  sizeof(eg_discovery_method_t *));

@@ -359,6 +359,11 @@ eg_discovery_static_resolved(void *data, eg_int_t rc, eg_array_t *addrs,
             (void) eg_slprintf(l->error, l->error + sizeof(l->error), "%s",
                                error ? error : "a seed did not resolve");
         }
+
+        /* said here too: when other seeds resolve, the lookup succeeds */
+        eg_log_error(EG_LOG_WARN, eg_discovery_log(l->method), 0,
+                     "seed not resolved: %s",
+                     error ? error : "no reason given");
     }
 
     if (l->pending == 0) {
