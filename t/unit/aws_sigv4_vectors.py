@@ -2,7 +2,8 @@
 """Writes t/unit/test_aws_sigv4_vectors.h: requests signed by botocore's
 SigV4Auth, for t/unit/test_aws_sigv4.c to hold engram's signer against.
 
-    /usr/bin/python3 t/unit/aws_sigv4_vectors.py > t/unit/test_aws_sigv4_vectors.h
+    /usr/bin/python3 t/unit/aws_sigv4_vectors.py \
+        > t/unit/test_aws_sigv4_vectors.h
 
 Debian's python3-botocore is enough.  The signing time is fixed per case
 (botocore reads the clock in add_auth(); the steps it takes after that
@@ -92,7 +93,8 @@ CASES = [
          region='us-east-1', service='ec2', time='2024-01-02T03:04:05'),
 
     dict(name='path_with_dot_segments_and_encoding',
-         method='get', url='https://example.amazonaws.com/a/./b/../c//d%20e/%C3%BC/',
+         method='get',
+         url='https://example.amazonaws.com/a/./b/../c//d%20e/%C3%BC/',
          query=[('x', '1')],
          region='eu-central-1', service='execute-api',
          time='2020-02-02T20:20:20'),
