@@ -334,7 +334,8 @@ subtest 'credentials are fetched again before they expire' => sub {
                            . 'tag_value=rotate '
                            . "endpoint=http://127.0.0.1:$ec2_port "
                            . "imds_endpoint=http://127.0.0.1:$imds_port "
-                           . "port=$gport refresh=1s;");
+                           # no port=: the peers' is this node's own
+                           . 'refresh=1s;');
         $n[$i]->start(env => { AWS_ACCESS_KEY_ID => undef,
                                AWS_SECRET_ACCESS_KEY => undef });
     }
@@ -650,6 +651,9 @@ subtest 'the aws directive refuses what it cannot use' => sub {
         [ "aws $tags spare;", qq{invalid parameter "spare" $in} ],
         [ 'aws tag_key= tag_value=x;', qq{invalid tag_key "" $in} ],
         [ "aws $tags; aws $tags;", '"aws" directive is duplicate' ],
+        [ "aws $tags port=1 port=2;", qq{duplicate parameter "port" $in} ],
+        [ "aws tag_key=a tag_key=b tag_value=x;",
+          qq{duplicate parameter "tag_key" $in} ],
     );
 
     for my $case (@bad) {
@@ -665,7 +669,8 @@ subtest 'the aws directive refuses what it cannot use' => sub {
                   "aws region=eu-west-1 $tags port=7000 address=public "
                   . 'endpoint=https://ec2.example.com:8443/api '
                   . 'imds_endpoint=http://[::1]:8080 refresh=30s;',
-                  "aws_tag_key $TAG; aws_tag_value x; aws_region cn-north-1;")
+                  "aws_tag_key $TAG; aws_tag_value x; aws_region cn-north-1;",
+                  "aws_tag_key $TAG; aws tag_value=x;")
     {
         my ($r) = conf_test($good);
         is($r->{exit}, 0, "\"$good\" passes the test")

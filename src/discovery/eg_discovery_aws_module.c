@@ -51,7 +51,6 @@
 #include <jansson.h>
 
 
-#define EG_AWS_DEFAULT_PORT      7946
 #define EG_AWS_DEFAULT_IMDS      "http://169.254.169.254"
 #define EG_AWS_EC2_VERSION       "2016-11-15"
 #define EG_AWS_PAGE_SIZE         "100"
@@ -95,10 +94,12 @@ typedef struct {
 
 typedef struct {
     eg_flag_t                enabled;
+    eg_uint_t                directive;     /* "aws" was read */
     eg_str_t                 region;        /* empty: IMDS's */
     eg_str_t                 tag_key;
     eg_str_t                 tag_value;
-    eg_int_t                 port;
+    eg_int_t                 port;          /* EG_CONF_UNSET: the gossip
+                                               port of this node */
     eg_int_t                 public;        /* address=public */
     eg_aws_url_t             endpoint;      /* url.len 0: the region's */
     eg_aws_url_t             imds;
@@ -282,14 +283,20 @@ eg_discovery_aws(eg_conf_t *cf, eg_command_t *cmd, void *conf)
 
     u_char     *eq;
     eg_str_t   *value, name, v;
-    eg_uint_t   i;
+    eg_uint_t   i, j;
 
     eg_unused(cmd);
 
-    if (acf->enabled != EG_CONF_UNSET) {
+    /*
+     * "aws_tag_key" and the like may come first: only a second "aws"
+     * is a duplicate
+     */
+
+    if (acf->directive) {
         return "is duplicate";
     }
 
+    acf->directive = 1;
     acf->enabled = 1;
 
     value = cf->args->elts;
@@ -307,6 +314,19 @@ eg_discovery_aws(eg_conf_t *cf, eg_command_t *cmd, void *conf)
 
         name.data = value[i].data;
         name.len = (size_t) (eq - value[i].data);
+
+        for (j = 1; j < i; j++) {
+            if (value[j].len > name.len
+                && value[j].data[name.len] == '='
+                && eg_strncmp(value[j].data, name.data, name.len) == 0)
+            {
+                eg_conf_log_error(EG_LOG_EMERG, cf, 0,
+                                  "duplicate parameter \"%.*s\" in \"%s\" "
+                                  "directive", (int) name.len, name.data,
+                                  value[0].data);
+                return EG_CONF_ERROR;
+            }
+        }
         v.data = eq + 1;
         v.len = value[i].len - name.len - 1;
 
@@ -708,7 +728,6 @@ eg_discovery_aws_init_conf(eg_cycle_t *cycle, void *conf)
         return EG_CONF_ERROR;
     }
 
-    eg_conf_init_value(acf->port, EG_AWS_DEFAULT_PORT);
     eg_conf_init_value(acf->public, 0);
     eg_conf_init_msec_value(acf->refresh, 0);
 
@@ -1547,7 +1566,9 @@ eg_discovery_aws_ec2_handler(void *data, eg_int_t rc,
 
     prc = eg_discovery_aws__parse(d->pool, res->body.data, res->body.len,
                            (eg_uint_t) d->conf->public,
-                           (uint16_t) d->conf->port, &r);
+                           (d->conf->port == EG_CONF_UNSET)
+                           ? eg_discovery_self_addr(d->method)->port
+                           : (uint16_t) d->conf->port, &r);
 
     if (res->status != 200 || r.error_code.len) {
         if (r.error_code.len) {
