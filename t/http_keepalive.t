@@ -262,6 +262,56 @@ subtest 'the worker still serves after all these connections ended' => sub {
 };
 
 
+# A reload retires the workers gracefully: a keep-alive connection idle at
+# that moment may have its next request on the way, so it is not cut at
+# once; that request is answered, with "Connection: close". And a new
+# connection made while an old worker lingers goes to a new worker: the
+# old one left the listening socket's wakeups (epoll shares them between
+# the processes holding it) when it stopped accepting.
+for my $method ('epoll', 'poll') {
+    subtest "an idle connection at reload gets one more answer ($method)"
+    => sub {
+        my $e = Engram->new;
+
+        $e->write_config(<<"EOF");
+%%TEST_GLOBALS%%
+worker_processes 2;
+events { worker_connections 64; use $method; }
+http {
+    server {
+        listen 127.0.0.1:%%PORT_http%%;
+        location = /health { health; }
+    }
+}
+EOF
+        $e->start(workers => 2);
+
+        my $c = Engram::Conn->new($e->port('http'))
+            or die "connect: $Engram::Conn::ERROR\n";
+        is(what($c->request(GET => '/health')), 'health', 'a first answer');
+
+        my @old = $e->active_worker_pids;
+        ok($e->signal('HUP'), 'HUP');
+        is(scalar $e->wait_for_workers(2, exclude => \@old), 2,
+           'two new workers run');
+
+        my $fresh = Engram::Conn->new($e->port('http'), timeout => 3)
+            or die "connect: $Engram::Conn::ERROR\n";
+        is(what($fresh->request(GET => '/health')), 'health',
+           'a new connection is answered at once');
+
+        my $res = $c->request(GET => '/health');
+        is(what($res), 'health', 'the idle one gets its next answer');
+        like($res->{headers}{connection} // '', qr/^close$/i,
+             'with "Connection: close"');
+        ok($c->wait_closed(5), 'and is closed after it');
+
+        ok($e->wait_gone(@old), 'the old workers exit');
+        ok($e->stop(timeout => 5), 'stops');
+    };
+}
+
+
 # every event method must wait for the socket to drain, not only epoll
 for my $method ('epoll', 'poll') {
     subtest "answers larger than the socket buffers are all sent ($method)"

@@ -374,7 +374,15 @@ eg_close_listening_sockets(eg_cycle_t *cycle)
 
         if (c) {
             if (c->read->active) {
-                (void) eg_del_event(c->read, EG_READ_EVENT, EG_CLOSE_EVENT);
+                /*
+                 * Removed from epoll for real, not by the close() below:
+                 * the master and the other workers still hold the socket,
+                 * so it would stay in this worker's epoll set, and an
+                 * exclusive wakeup for a new connection could come here,
+                 * to a worker that no longer accepts, instead of to one
+                 * that does.
+                 */
+                (void) eg_del_event(c->read, EG_READ_EVENT, 0);
             }
 
             eg_free_connection(c);

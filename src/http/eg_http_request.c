@@ -49,6 +49,15 @@ static void eg_http_empty_handler(eg_event_t *wev);
 static u_char *eg_http_log_error(eg_log_t *log, u_char *buf, size_t len);
 
 
+/*
+ * How long a keep-alive connection idle at a graceful shutdown may still
+ * bring a request: long enough for one already on its way, short enough
+ * that an old worker does not linger (a client quiet for longer is as
+ * likely to find the connection closed as it would be at any time).
+ */
+#define EG_HTTP_SHUTDOWN_GRACE  1000
+
+
 static uint64_t
 eg_http_usec(void)
 {
@@ -197,15 +206,33 @@ eg_http_wait_request_handler(eg_event_t *rev)
     hc = c->data;
 
     if (rev->timedout) {
-        eg_log_error(EG_LOG_INFO, c->log, EG_ETIMEDOUT,
-                     "client timed out");
+        if (!hc->grace) {
+            eg_log_error(EG_LOG_INFO, c->log, EG_ETIMEDOUT,
+                         "client timed out");
+        }
+
         eg_http_close_connection(c);
         return;
     }
 
     if (c->close) {
-        eg_http_close_connection(c);
-        return;
+        if (!eg_exiting || hc->grace) {
+            eg_http_close_connection(c);
+            return;
+        }
+
+        /*
+         * A graceful shutdown, and the connection is between requests.
+         * The client may have sent its next one already, or be sending
+         * it: closing now would answer it with a reset or an early end,
+         * which a client counts as a failed request.  So the connection
+         * gets a moment more; a request that comes in it is served with
+         * "Connection: close", and the worker exits once it is done.
+         */
+
+        c->close = 0;
+        hc->grace = 1;
+        eg_event_add_timer(rev, EG_HTTP_SHUTDOWN_GRACE);
     }
 
     cscf = eg_http_core_srv_conf_of(hc);

@@ -100,6 +100,8 @@ typedef struct {
     eg_buf_t            *large;         /* for pipelined leftovers */
     eg_buf_t            *current;       /* where the next request is */
     eg_uint_t            stat;          /* EG_HTTP_STAT_*, for metrics */
+    unsigned             grace:1;       /* idle at shutdown, given a
+                                           moment for one more request */
 } eg_http_connection_t;
 
 
