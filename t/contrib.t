@@ -7,8 +7,10 @@
 # environment passes "engram -t" with the image's configuration; the
 # Dockerfile copies what exists and installs the libraries the binary
 # needs; promtool accepts the Prometheus files and the rules fire when
-# they should (their unit tests), on metrics a running node has; and
-# every configuration in docs/operations.md passes "engram -t".
+# they should (their unit tests), on metrics a running node has; and in
+# docs/operations.md every configuration passes "engram -t", the keyrings
+# of a rotation are valid and in the right order, and the commands,
+# variables, metrics, queries and links are real.
 #
 # An ENGRAM_* variable engram does not know is silently ignored, so the
 # names are checked against the table of docs/configuration.md and the
@@ -24,7 +26,7 @@ use File::Basename qw(basename dirname);
 use File::Temp qw(tempdir);
 use JSON::PP qw(decode_json);
 use Test::More;
-use Engram qw(wait_for http_get metrics run_command);
+use Engram qw(wait_for metrics run_command);
 
 
 my $TOP = "$FindBin::Bin/..";
@@ -758,8 +760,9 @@ subtest 'Prometheus: promtool takes the rules and the scrape config' => sub {
 
     $r = run_command([$PROMTOOL, 'check', 'config', "$dir/prometheus.yml"]);
 
-    if ($r->{exit} != 0
-        && "$r->{stdout}$r->{stderr}" =~ /field kubernetes_sd_configs not found/)
+    my $no_k8s = qr/field kubernetes_sd_configs not found/;
+
+    if ($r->{exit} != 0 && "$r->{stdout}$r->{stderr}" =~ $no_k8s)
     {
         # Debian's Prometheus is built without Kubernetes discovery: the
         # rest of the file is checked, and the Kubernetes job below
@@ -909,6 +912,227 @@ subtest 'Prometheus: the rules use metrics a node has' => sub {
 
     ok(!$live->{engram_no_such_metric},
        'a metric a node does not have would be caught');
+};
+
+
+###########################################################################
+# the operations guide
+
+my $GUIDE = "$TOP/docs/operations.md";
+
+
+# The fenced blocks of a Markdown file: language, text (without the
+# indentation of its fence), and the <!-- mark --> just before, if any.
+sub fenced_blocks {
+    my ($text) = @_;
+    my (@blocks, $open, $mark);
+
+    for my $line (split /\n/, $text) {
+        if ($open) {
+            if ($line =~ /^\s*```\s*$/) {
+                push @blocks, $open;
+                undef $open;
+            } else {
+                $line =~ s/^ {0,$open->{indent}}//;
+                $open->{text} .= "$line\n";
+            }
+            next;
+        }
+
+        if ($line =~ /^(\s*)```(\w*)\s*$/) {
+            $open = { lang => $2, indent => length $1, text => '',
+                      mark => $mark };
+            undef $mark;
+        } elsif ($line =~ /^\s*<!--\s*(\w+)\s*-->\s*$/) {
+            $mark = $1;
+        } elsif ($line =~ /\S/) {
+            undef $mark;
+        }
+    }
+
+    return @blocks;
+}
+
+
+# a keyring file of one new key
+sub new_keyring {
+    my $r = run_command(['openssl', 'rand', '-base64', '32']);
+    return $r->{stdout};
+}
+
+
+subtest 'docs/operations.md: every configuration passes engram -t' => sub {
+    my $text = slurp($GUIDE);
+    my @blocks = fenced_blocks($text);
+    my @confs = grep { $_->{lang} eq 'nginx' } @blocks;
+
+    ok(@confs >= 6, scalar(@confs) . ' configurations');
+
+    my %needs = (
+        dns_srv    => 'eg_discovery_dns_module',
+        kubernetes => 'eg_discovery_k8s_module',
+        aws        => 'eg_discovery_aws_module',
+        multicast  => 'eg_discovery_mcast_module',
+    );
+
+    for my $i (0 .. $#confs) {
+        my $conf = $confs[$i]{text};
+        my ($first) = $conf =~ /^\s*((?:dns_srv|kubernetes|aws|multicast
+                                       |seeds|keyring)\b[^;]*);/mx;
+        my $name = 'configuration ' . ($i + 1) . ': ' . ($first // '?');
+
+        my @missing = grep { $conf =~ /^\s*$_\s/m && !built($needs{$_}) }
+                      sort keys %needs;
+
+        SKIP: {
+            skip "engram is built without $needs{$missing[0]}", 1
+                if @missing;
+
+            # the keyring a configuration names is one of ours
+            my %files;
+            $conf =~ s{^(\s*keyring\s+)\S+;}{
+                $files{'gossip.keys'} = new_keyring();
+                "${1}gossip.keys;"
+            }gme;
+
+            # as in a pod: the Kubernetes method needs the API server
+            test_ok(engram_test($conf, { %POD_ENV }, files => \%files),
+                    $name);
+        }
+    }
+
+    my $r = engram_test("cluster {\n    seeds 10.0.0.1:7946 node-2:x;\n}\n",
+                        {}, allow => qr/seed/);
+    ok($r->{exit} != 0, 'a configuration engram refuses would be caught');
+};
+
+
+subtest 'docs/operations.md: the keyrings, commands, variables and '
+        . 'metrics are real' => sub
+{
+    my $text = slurp($GUIDE);
+    my @blocks = fenced_blocks($text);
+
+    # the keyring files of the rotation are valid keyrings
+    my @keyrings = grep { ($_->{mark} // '') eq 'keyring' } @blocks;
+    is(scalar @keyrings, 4, 'the four keyrings of a rotation');
+
+    my $cluster = "cluster {\n    listen 127.0.0.1:7946;\n"
+                  . "    keyring gossip.keys;\n}\n";
+
+    for my $i (0 .. $#keyrings) {
+        test_ok(engram_test($cluster, {},
+                            files => { 'gossip.keys' => $keyrings[$i]{text} }),
+                'keyring ' . ($i + 1) . ' is valid');
+    }
+
+    my @keys = map { [ grep { /^[^#\s]/ } split /\n/, $_->{text} ] }
+               @keyrings;
+    is_deeply([ map { scalar @$_ } @keys ], [1, 2, 2, 1],
+              'one key, two, two, one');
+    ok(@keys == 4 && $keys[1][0] eq $keys[0][0] && $keys[1][1] eq $keys[3][0]
+       && $keys[2][0] eq $keys[3][0] && $keys[2][1] eq $keys[0][0],
+       'the new key is added second, made first, and the old removed');
+
+    (my $bad = $keyrings[0]{text}) =~ s/^([A-Za-z0-9+\/]{10})./$1/m;
+    my $r = engram_test($cluster, {}, files => { 'gossip.keys' => $bad },
+                        allow => qr/keyring/);
+    ok($r->{exit} != 0, 'a key one character short would be caught');
+
+    # every variable is one engram knows
+    my %vars = map { $_ => 1 } $text =~ /\b(ENGRAM_[A-Z_]*[A-Z])\b/g;
+    ok(%vars, scalar(keys %vars) . ' ENGRAM_* variables named');
+    is_deeply([ unknown_variables(sort keys %vars) ], [],
+              'every one is a variable engram knows');
+
+    # the commands
+    my $sh = join '', map { $_->{text} } grep { $_->{lang} eq 'sh' } @blocks;
+
+    my @s = $text =~ /\bengram -s (\w+)/g;
+    ok(@s, 'engram -s is used');
+    is_deeply([ grep { !/^(?:stop|quit|reopen|reload)$/ } @s ], [],
+              'with signals it knows: ' . join(' ', @s));
+
+    my %kill = map { $_ => 1 } $text =~ /\bkill -(?:s )?([A-Z][A-Z0-9]+)\b/g;
+    is_deeply([ grep { !/^(?:HUP|QUIT|TERM|INT|USR1|USR2|WINCH)$/ }
+                sort keys %kill ],
+              [], 'kill sends signals engram handles: '
+                  . join(' ', sort keys %kill));
+
+    my %locations;
+    for my $c (grep { $_->{lang} eq 'nginx' } @blocks) {
+        my (undef, $loc) = http_of_conf($c->{text});
+        %locations = (%locations, %$loc);
+    }
+
+    my %paths = map { $_ => 1 } $sh =~ m{\b127\.0\.0\.1:8081(/[^\s?'"]*)}g;
+    ok(%paths, 'the API is called');
+    for my $path (sort keys %paths) {
+        ok($locations{$path}, "curl $path: a location of the guide "
+                              . "($locations{$path})");
+    }
+
+    # systemctl reload is the unit's HUP
+    my ($unit) = grep { -f } map { "$TOP/$_" }
+                 ('contrib/systemd/engram.service', 'debian/engram.service');
+
+    SKIP: {
+        skip 'no systemd unit in this tree', 1 unless $unit;
+        like(slurp($unit), qr/^ExecReload=.*\bHUP\b/m,
+             'systemctl reload sends HUP (' . basename($unit) . ')');
+    }
+
+    like(slurp("$TOP/README.md"), qr/\(docs\/operations\.md\)/,
+         'the README links to the guide');
+
+    # the table of contents and the links within the guide
+    my %anchors;
+    for my $h ($text =~ /^#+ (.+)$/mg) {
+        (my $a = lc $h) =~ s/[^a-z0-9 _-]//g;
+        $a =~ s/ /-/g;
+        $anchors{$a} = 1;
+    }
+
+    for my $a ($text =~ /\]\(#([^)]+)\)/g) {
+        ok($anchors{$a}, "#$a is a heading");
+    }
+
+    for my $f ($text =~ /\]\((?!#|https?:)([^)#]+)/g) {
+        ok(-e "$TOP/docs/$f", "the link $f exists");
+    }
+};
+
+
+subtest 'docs/operations.md: the metrics and queries are a node\'s' => sub {
+    my $text = slurp($GUIDE);
+    my $live = live();
+
+    my @names = metric_names($text);
+    ok(@names >= 10, scalar(@names) . ' metrics named');
+    ok($live->{$_}, "$_ exists") for @names;
+
+    my @queries = map { grep { /\S/ } split /\n/, $_->{text} }
+                  grep { ($_->{mark} // '') eq 'promql' }
+                  fenced_blocks($text);
+    ok(@queries, scalar(@queries) . ' queries');
+
+    SKIP: {
+        skip 'promtool is not installed', 1 unless $PROMTOOL;
+
+        my $dir = tempdir(CLEANUP => 1);
+        open my $fh, '>', "$dir/queries.yml" or die $!;
+        print $fh "groups:\n  - name: guide\n    rules:\n";
+        for my $i (0 .. $#queries) {
+            (my $q = $queries[$i]) =~ s/'/''/g;
+            print $fh "      - record: guide:query:$i\n"
+                      . "        expr: '$q'\n";
+        }
+        close $fh;
+
+        my $r = run_command([$PROMTOOL, 'check', 'rules', "$dir/queries.yml"]);
+        is($r->{exit}, 0, 'promtool parses every query')
+            or diag($r->{stdout} . $r->{stderr});
+    }
 };
 
 
