@@ -483,6 +483,13 @@ subtest 'Kubernetes: the objects fit together' => sub {
 
     is($loc->{'/health'}, 'health', 'which /health answers');
 
+    # the pods run as the image's user, which owns its directories
+    my $image = slurp("$CONTRIB/docker/Dockerfile");
+    my ($uid) = $image =~ /useradd\b[^\n]*--uid (\d+)/;
+    my $sc = $pod->{spec}{securityContext} // {};
+    ok($sc->{runAsNonRoot}, 'the pods do not run as root');
+    is($sc->{runAsUser}, $uid, "they run as the image's user ($uid)");
+
     my $a = $pod->{metadata}{annotations} // {};
     is($a->{'prometheus.io/scrape'}, 'true', 'Prometheus scrapes the pods');
     ok($http_ports->{ $a->{'prometheus.io/port'} // '' },
