@@ -9,6 +9,12 @@
 #include <engram.h>
 
 
+/* for -V: configure says which libbpf the gossip guard was built with */
+#ifndef EG_GOSSIP_GUARD_INFO
+#define EG_GOSSIP_GUARD_INFO  "not built"
+#endif
+
+
 static void eg_show_version_info(void);
 static eg_int_t eg_get_options(int argc, char *const *argv);
 static eg_int_t eg_process_options(eg_cycle_t *cycle);
@@ -225,6 +231,8 @@ eg_show_version_info(void)
         }
 
         (void) fprintf(stderr, EG_LINEFEED);
+        (void) fprintf(stderr, "gossip guard: " EG_GOSSIP_GUARD_INFO
+                       EG_LINEFEED);
     }
 }
 

@@ -8,6 +8,7 @@
  *     eg_gossip_net.c      UDP datagrams and TCP streams for the core
  *     eg_gossip_table.c    the member table in shared memory
  *     eg_gossip_hook.c     on_member_change programs
+ *     eg_gossip_guard_*.c  the gossip guard (eBPF), eg_gossip_guard.h
  */
 
 #ifndef EG_GOSSIP_H_INCLUDED
@@ -140,6 +141,10 @@ void eg_gossip_handover_write(eg_gossip_t *g, int fd);
 void eg_gossip_handover_read(eg_gossip_t *g, int fd);
 eg_int_t eg_gossip_snapshot_write(eg_gossip_t *g);
 eg_int_t eg_gossip_snapshot_read(eg_gossip_t *g);
+
+/* eg_gossip_guard_module.c */
+void eg_gossip_guard_start(eg_gossip_t *g);
+void eg_gossip_guard_publish(eg_gossip_t *g);
 
 /* eg_gossip_hook.c */
 void eg_gossip_hook_event(eg_gossip_t *g, eg_swim_member_t *m,

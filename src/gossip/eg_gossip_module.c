@@ -1313,6 +1313,8 @@ eg_gossip_start(eg_gossip_t *g)
         return EG_ERROR;
     }
 
+    eg_gossip_guard_start(g);
+
     g->publish.handler = eg_gossip_publish;
     g->publish.data = g;
     g->publish.log = g->log;
@@ -1907,6 +1909,8 @@ eg_gossip_publish(eg_event_t *ev)
     eg_metric_set(eg_gossip_metrics.local_health,
                   eg_swim_local_health(g->swim));
 
+    eg_gossip_guard_publish(g);
+
     /* how many of the peers discovery found are members now */
 
     cand = g->candidates->elts;
@@ -1945,6 +1949,9 @@ eg_gossip_loop(eg_gossip_t *g)
             if (g->swim) {
                 eg_gossip_table_self(g);
                 eg_gossip_handover_write(g, g->lock_fd);
+
+                /* the next one counts the next configuration's drops */
+                eg_gossip_guard_publish(g);
             }
             eg_gossip_exit(g, 1);
         }
