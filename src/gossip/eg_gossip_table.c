@@ -623,7 +623,10 @@ eg_gossip_handover_read(eg_gossip_t *g, int fd)
     n = pread(fd, buf, (size_t) size, 0);
 
     /* read once: a later start must not take it again */
-    (void) ftruncate(fd, 0);
+    if (ftruncate(fd, 0) == -1) {
+        eg_log_error(EG_LOG_ALERT, g->log, eg_errno,
+                     "cannot empty the handover record");
+    }
 
     if (shm->self_len != 0) {
         free(buf);
