@@ -242,7 +242,7 @@ if (!ok($deb && -f $deb, 'the package is there: ' . ($deb // 'none'))) {
 }
 
 
-subtest 'the package has the files and the metadata an operator expects' => sub {
+subtest 'the package has the files and metadata an operator expects' => sub {
     my $r = run_command(['dpkg-deb', '-f', $deb, 'Package', 'Version']);
     like($r->{stdout}, qr/^Package: engram\nVersion: \Q$version\E\n/,
          "engram $version, as src/core/engram.h says");
@@ -290,7 +290,7 @@ is(installed_version(), $version, "dpkg has engram $version installed");
 
 my @pw = getpwnam('engram');
 ok(@pw, 'the engram system user exists');
-my ($engram_uid, $engram_gid) = @pw[2, 3];
+my $engram_uid = $pw[2];
 is($pw[8], '/usr/sbin/nologin', 'it has no login shell');
 
 for my $dir ('/var/lib/engram', '/var/log/engram') {

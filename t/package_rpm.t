@@ -126,7 +126,8 @@ subtest 'its scriptlets' => sub {
               [qw(postinstall postuninstall preinstall preuninstall)],
               'pre, post, preun and postun, in sh');
 
-    like($part{preinstall}, qr/^getent group engram .*\|\| groupadd -r engram$/m,
+    like($part{preinstall},
+         qr/^getent group engram .*\|\| groupadd -r engram$/m,
          'pre: the engram group, made if missing');
     like($part{preinstall}, qr/useradd -r -g engram -d \/var\/lib\/engram/,
          'pre: the engram system user, made if missing');

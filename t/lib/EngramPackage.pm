@@ -4,7 +4,8 @@ package EngramPackage;
 # says, and the package "make deb" or "make rpm" builds for it.
 #
 #     my $version = source_version();
-#     my $deb = build_package('deb', $tmp, env => { DEB_BUILD_OPTIONS => 'nocheck' });
+#     my ($deb, $changes) = build_package('deb', $tmp,
+#         env => { DEB_BUILD_OPTIONS => 'nocheck' });
 #
 # The build is that of the build directory of TEST_ENGRAM_BINARY (objs by
 # default), so that it is the one "make check" configured. A variable
