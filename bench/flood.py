@@ -30,7 +30,7 @@ ENGRAM = os.environ['ENGRAM_BIN']
 FLOOD = os.environ['FLOOD_BIN']
 STEP = float(sys.argv[1]) if len(sys.argv) > 1 else 20
 RATES = [int(r) for r in sys.argv[2:]] or [10000, 20000, 50000, 100000,
-                                           200000, 400000]
+                                           200000, 400000, 800000, 1600000]
 N = 8
 IPS = ['127.0.0.%d' % (171 + i) for i in range(N)]
 # the generators: as many processes, each from an address of its own

@@ -40,6 +40,10 @@ plan skip_all => 'engram is built without cluster mode (--without-gossip)'
 my ($GUARD) = $INFO =~ /^gossip guard: (.*)$/m;
 my $BUILT = defined $GUARD && $GUARD =~ /^bpf/;
 
+like($INFO, qr/^gossip guard: (?:bpf \(libbpf \d+\.\d+\)|not built)$/m,
+     'engram -V says whether the gossip guard is built, and with which '
+     . 'libbpf');
+
 
 ###########################################################################
 # the directives, on every build
