@@ -6,11 +6,11 @@
 # another key, or none, is not heard and its announcements are counted as
 # dropped), and on an IPv6 link-local group.
 #
-# The network is ours alone: a namespace holding a bridge, and one
-# namespace per node with a veth to it, 10.199.0.0/24 and fd99:199::/64;
-# nothing is sent outside them, and they are deleted at the end whatever
-# happens. That part needs root and "ip netns" (CI runs as root); without
-# them it is skipped, saying why.
+# The network is ours alone (t/lib/EngramNet.pm): a namespace holding a
+# bridge, and one namespace per node with a veth to it, 10.199.0.0/24 and
+# fd99:199::/64; nothing is sent outside them, and they are deleted at
+# the end whatever happens. That part needs root and "ip netns" (CI runs
+# as root); without them it is skipped, saying why.
 
 use strict;
 use warnings;
@@ -20,6 +20,7 @@ use lib "$FindBin::Bin/lib";
 
 use Test::More;
 use Engram qw(wait_for cluster_members metrics run_command);
+use EngramNet;
 
 
 # engram -V lists the modules built in
@@ -124,144 +125,13 @@ subtest 'ENGRAM_CLUSTER_MULTICAST overrides the directive' => sub {
 
 
 ###########################################################################
-# the network
+# the network: t/lib/EngramNet.pm, four namespaces on a bridge
 
-my $TAG = "egmc$$";
-my @NAMESPACES;         # made by this test, deleted at the end
-my $CLONE_NEWNET = 0x40000000;
+my $net;
 
+sub ip { $net->ip(@_) }
 
-# why the namespaces cannot be made here, or nothing
-sub netns_unavailable {
-    return 'multicast discovery needs root for network namespaces'
-        if $> != 0;
-
-    my $r = run_command(['ip', 'netns', 'list'], timeout => 10);
-    return "\"ip netns\" is not available: "
-           . ($r->{stderr} || "exit $r->{exit}")
-        if $r->{exit} != 0;
-
-    return 'no setns() for this perl (syscall.ph)'
-        unless eval { require 'syscall.ph'; 1 };
-
-    return '';
-}
-
-
-sub ip {
-    my @args = @_;
-
-    my $r = run_command(['ip', @args], timeout => 10);
-    die "ip @args: exit $r->{exit}: $r->{stderr}" if $r->{exit} != 0;
-
-    return $r->{stdout};
-}
-
-
-sub netns_add {
-    my ($name) = @_;
-
-    ip('netns', 'add', $name);
-    push @NAMESPACES, $name;
-    ip('-n', $name, 'link', 'set', 'lo', 'up');
-
-    # link-local addresses usable at once: no duplicate detection to wait
-    # for, in a network that has no duplicate
-    for my $conf ('all', 'default') {
-        my $r = run_command(['ip', 'netns', 'exec', $name, 'sh', '-c',
-                             "echo 0 > /proc/sys/net/ipv6/conf/$conf/"
-                             . 'accept_dad'], timeout => 10);
-        die "accept_dad in $name: $r->{stderr}" if $r->{exit} != 0;
-    }
-
-    return $name;
-}
-
-
-# namespaces a test that died without its END left behind
-sub netns_sweep {
-    for my $line (split /\n/, ip('netns', 'list')) {
-        my ($name, $pid) = $line =~ /^(egmc(\d+)-\S+)/ or next;
-        next if $pid == $$ || kill(0, $pid);
-        run_command(['ip', 'netns', 'del', $name], timeout => 10);
-    }
-}
-
-
-# A hub namespace with a bridge, and $n node namespaces on it; node $i
-# has eth0 with 10.199.0.$i/24 and fd99:199::$i/64, and routes multicast
-# to it. Returns the node namespaces' names.
-sub network {
-    my ($n) = @_;
-
-    netns_sweep();
-
-    my $hub = netns_add("$TAG-hub");
-
-    # no IGMP/MLD snooping: every group reaches every port, no querier
-    # needed
-    ip('-n', $hub, 'link', 'add', 'br0', 'type', 'bridge',
-       'mcast_snooping', 0);
-    ip('-n', $hub, 'link', 'set', 'br0', 'up');
-
-    my @ns;
-
-    for my $i (1 .. $n) {
-        my $ns = netns_add("$TAG-n$i");
-
-        ip('-n', $ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer',
-           'name', "p$i", 'netns', $hub);
-        ip('-n', $hub, 'link', 'set', "p$i", 'master', 'br0', 'up');
-        ip('-n', $ns, 'addr', 'add', "10.199.0.$i/24", 'dev', 'eth0');
-        ip('-n', $ns, 'addr', 'add', "fd99:199::$i/64", 'dev', 'eth0',
-           'nodad');
-        ip('-n', $ns, 'link', 'set', 'eth0', 'up');
-        ip('-n', $ns, 'route', 'add', '224.0.0.0/4', 'dev', 'eth0');
-
-        push @ns, $ns;
-    }
-
-    return @ns;
-}
-
-
-END {
-    my $status = $?;
-
-    # a second Ctrl-C must not leave half of them behind
-    local @SIG{qw(INT TERM HUP)} = ('IGNORE') x 3;
-
-    # the daemons go first (Engram's END comes after ours): a namespace
-    # is gone once its last process is
-    for my $name (reverse @NAMESPACES) {
-        system('ip', 'netns', 'del', $name);
-    }
-
-    $? = $status;
-}
-
-
-# runs $code with this process in the namespace: the sockets it makes
-# stay there, so the HTTP helpers reach a node's loopback
-sub in_netns {
-    my ($ns, $code) = @_;
-
-    open my $home, '<', '/proc/self/ns/net' or die "/proc/self/ns/net: $!";
-    open my $there, '<', "/run/netns/$ns" or die "/run/netns/$ns: $!";
-
-    syscall(SYS_setns(), fileno($there), $CLONE_NEWNET) == 0
-        or die "setns($ns): $!";
-
-    my @r = eval { $code->() };
-    my $err = $@;
-
-    syscall(SYS_setns(), fileno($home), $CLONE_NEWNET) == 0
-        or die "setns back: $!";
-
-    die $err if $err;
-
-    return $r[0];
-}
+sub in_netns { $net->in_netns(@_) }
 
 
 ###########################################################################
@@ -323,12 +193,16 @@ sub stop_all {
 }
 
 
-my $why = $NO_MODULE || netns_unavailable();
+my $why = $NO_MODULE || EngramNet::unavailable(faults => 0);
 my @ns;
 
 if (!$why) {
-    @ns = eval { network(4) };
+    $net = eval {
+        EngramNet->new(size => 4, ipv6 => 1, multicast => 1,
+                       subnet => '10.199.0', subnet6 => 'fd99:199:');
+    };
     $why = "cannot make the test network: $@" if $@;
+    @ns = map { $net->ns($_) } 1 .. 4 if $net;
 }
 
 

@@ -1646,11 +1646,11 @@ sub cluster_members {
 
 # GET /metrics on 127.0.0.1:$port: a hash ref of every sample, by its name
 # and labels as written ('engram_members{state="alive"}' => 3); undef if
-# the request failed
+# the request failed. Options: timeout (default 10 s).
 sub metrics {
-    my ($port) = @_;
+    my ($port, %opts) = @_;
 
-    my ($status, $body) = http_get($port, '/metrics');
+    my ($status, $body) = http_get($port, '/metrics', %opts);
     return undef unless ($status // 0) == 200;
 
     my %samples;
