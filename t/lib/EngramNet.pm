@@ -179,7 +179,7 @@ sub new {
         ipv6    => $opts{ipv6} // 0,
         subnet  => $opts{subnet} // $SUBNET,
         subnet6 => $opts{subnet6} // $SUBNET6,
-        prefix  => "eg-$TAG-$$",
+        prefix  => "eg-$TAG-$$" . (@NETS ? '-' . @NETS : ''),
         nss     => [],          # namespaces made, in order
         nodes   => {},          # index => Engram instance
         cuts    => {},          # "a>b" => 1: a's packets to b dropped
