@@ -13,53 +13,14 @@ import concurrent.futures, json, os, shutil, signal, socket, subprocess, sys
 import tempfile
 import time, urllib.request
 
+from procs import children, cpu_ns, pss_kb
+
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 32
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
 ENGRAM = os.environ.get('ENGRAM_BIN', os.path.join(TOP, 'objs', 'engram'))
 IDLE_SECONDS = 10
 TRIALS = 5
 DEADLINE = 120
-
-
-def pss_kb(pid):
-    try:
-        with open('/proc/%d/smaps_rollup' % pid) as f:
-            for line in f:
-                if line.startswith('Pss:'):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def cpu_ns(pid):
-    """Time on a CPU, in ns, of all the process's threads (schedstat: the
-    clock ticks of /proc/PID/stat miss much of an idle daemon's work)."""
-    total = 0
-    try:
-        tasks = os.listdir('/proc/%d/task' % pid)
-    except OSError:
-        return 0
-    for tid in tasks:
-        try:
-            with open('/proc/%d/task/%s/schedstat' % (pid, tid)) as f:
-                total += int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass
-    return total
-
-
-def children(pid):
-    out = []
-    for d in os.listdir('/proc'):
-        if d.isdigit():
-            try:
-                with open('/proc/%s/stat' % d) as f:
-                    if int(f.read().rsplit(')', 1)[1].split()[1]) == pid:
-                        out.append(int(d))
-            except OSError:
-                pass
-    return out
 
 
 def listening(port):

@@ -26,6 +26,8 @@ default f0 and the generators share CPU 0, the other nodes the rest).
 import concurrent.futures, json, os, re, shutil, signal, socket, subprocess
 import sys, tempfile, time, urllib.request
 
+from procs import children, stat_fields, title, wait_until
+
 ENGRAM = os.environ['ENGRAM_BIN']
 FLOOD = os.environ['FLOOD_BIN']
 STEP = float(sys.argv[1]) if len(sys.argv) > 1 else 20
@@ -90,45 +92,10 @@ def states(port):
     return {m['id']: m['state'] for m in json.loads(text)['members']}
 
 
-def wait_until(cond, limit, step=0.2):
-    start = time.monotonic()
-    while time.monotonic() - start < limit:
-        if cond():
-            return True
-        time.sleep(step)
-    return False
-
-
-def children(pid):
-    out = []
-    for d in os.listdir('/proc'):
-        if d.isdigit():
-            try:
-                with open('/proc/%s/stat' % d) as f:
-                    fields = f.read().rsplit(')', 1)[1].split()
-                if int(fields[1]) == pid:
-                    out.append(int(d))
-            except (OSError, IndexError, ValueError):
-                pass
-    return out
-
-
-def title(pid):
-    try:
-        with open('/proc/%d/cmdline' % pid, 'rb') as f:
-            return f.read().split(b'\0')[0].decode(errors='replace')
-    except OSError:
-        return ''
-
-
 def cpu_ticks(pid):
     """utime + stime of a process, in clock ticks."""
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            fields = f.read().rsplit(')', 1)[1].split()
-        return int(fields[11]) + int(fields[12])
-    except (OSError, IndexError, ValueError):
-        return None
+    fields = stat_fields(pid)
+    return int(fields[11]) + int(fields[12]) if fields else None
 
 
 class Cluster:

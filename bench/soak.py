@@ -25,7 +25,8 @@ state, with the same tags, within a bound.
 """
 
 import json, os, random, shutil, signal, subprocess, sys, tempfile, time
-import urllib.request
+
+from procs import children, get_json, stat_fields, title, wait_until
 
 DURATION = int(sys.argv[1]) if len(sys.argv) > 1 else 300
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 8
@@ -56,45 +57,6 @@ def smaps(pid):
     except OSError:
         return None
     return out
-
-
-def children(pid):
-    out = []
-    for d in os.listdir('/proc'):
-        if d.isdigit():
-            try:
-                with open('/proc/%s/stat' % d) as f:
-                    if int(f.read().rsplit(')', 1)[1].split()[1]) == pid:
-                        out.append(int(d))
-            except OSError:
-                pass
-    return out
-
-
-def title(pid):
-    try:
-        with open('/proc/%d/cmdline' % pid, 'rb') as f:
-            return f.read().split(b'\0')[0].decode(errors='replace')
-    except OSError:
-        return ''
-
-
-def get_json(port, path):
-    try:
-        with urllib.request.urlopen('http://127.0.0.1:%d%s' % (port, path),
-                                    timeout=2) as r:
-            return json.load(r)
-    except Exception:
-        return None
-
-
-def wait_until(cond, limit, step=0.2):
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(step)
-    return False
 
 
 class Node:
@@ -171,17 +133,9 @@ http {
                 pass
 
     def session(self):
-        out = []
-        for d in os.listdir('/proc'):
-            if d.isdigit():
-                try:
-                    with open('/proc/%s/stat' % d) as f:
-                        st = f.read().rsplit(')', 1)[1].split()
-                    if int(st[3]) == getattr(self, 'sid', -1):
-                        out.append(int(d))
-                except (OSError, IndexError, ValueError):
-                    pass
-        return out
+        sid = getattr(self, 'sid', -1)
+        return [int(d) for d in os.listdir('/proc')
+                if d.isdigit() and (stat_fields(d) or [0] * 4)[3] == str(sid)]
 
     def stop(self, sig=signal.SIGQUIT):
         self.send(sig)
