@@ -229,18 +229,32 @@ for my $how ('die', 'term') {
 }
 
 
-subtest "a namespace a dead run left behind is swept by the next" => sub {
+subtest "what a run killed with signal 9 left is swept by the next" => sub {
     my $dead = fork // die "fork: $!";
     POSIX::_exit(0) if $dead == 0;
     waitpid($dead, 0);
 
+    # a namespace named as that run's, with a process left in it
     my $stale = "eg-fault_harness-$dead-n1";
     run_command(['ip', 'netns', 'add', $stale], timeout => 10);
     ok((grep { $_ eq $stale } namespaces()), "$stale is there");
 
+    my $left = fork // die "fork: $!";
+
+    if ($left == 0) {
+        POSIX::setsid();
+        exec 'ip', 'netns', 'exec', $stale, 'sleep', '300';
+        POSIX::_exit(127);
+    }
+
+    ok(wait_for(sub {
+           run_command(['ip', 'netns', 'pids', $stale])->{stdout} =~ /\d/
+       }, 5), "a process runs in it ($left)");
+
     my $next = EngramNet->new(size => 1);
     ok(!(grep { $_ eq $stale } namespaces()),
-       'the next network of this test swept it');
+       'the next network of this test swept the namespace');
+    is(waitpid($left, 0), $left, 'and killed the process');
     $next->destroy;
 };
 

@@ -2,7 +2,7 @@
 
 # Fault: a link that fails one way. In a cluster of five, each node in a
 # network namespace of its own (t/lib/EngramNet.pm) with every SWIM timing
-# at its default, every packet n1 sends to n2 is lost for 30 seconds,
+# at its default, every packet n1 sends to n2 is lost for 20 seconds,
 # while n2's packets to n1 get through. n1's pings to n2 and n2's acks
 # to n1 are lost: each of them fails its direct probes of the other, but
 # the indirect probes through the three other nodes succeed (n1 asks n3
@@ -25,7 +25,7 @@ use EngramNet;
 
 
 my $N = 5;
-my $CUT = 30;
+my $CUT = 20;
 
 my $net = EngramNet->cluster(size => $N);
 
@@ -50,9 +50,9 @@ subtest "n1's packets to n2 lost for $CUT s, n2's to n1 not" => sub {
     $net->heal;
     $w->stop;
 
-    # n1 probes n2 once a round of four probes, n2 n1 likewise: some
-    # fifteen probes, and the gossip between them
-    cmp_ok($lost, '>=', 10, "the link dropped n1's packets to n2 ($lost)");
+    # n1 pings n2 once a round of four probes, and acks n2's pings as
+    # often: some ten packets, and the gossip between them
+    cmp_ok($lost, '>=', 5, "the link dropped n1's packets to n2 ($lost)");
     ok(!defined $back, "and nothing of n2's to n1");
 
     cmp_ok($w->answered, '>=', $N * $CUT * 3, 'the watcher read every node '

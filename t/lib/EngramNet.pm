@@ -62,10 +62,11 @@ package EngramNet;
 #                     EngramNet::Watch below
 #
 # Names: every namespace is "eg-TAG-PID-...", TAG the test file's name:
-# tests can run at once, and those a test that could not clean up left
-# behind are deleted by the next run of the same test. The namespaces,
-# the nodes' processes and the watchers go at the end of the test
-# whatever way it ends (END, and the signals Engram.pm turns into exit).
+# tests can run at once, and what a run that could not clean up (killed
+# with signal 9) left behind, namespaces and the processes in them, is
+# deleted by the next run of the same test. The namespaces, the nodes'
+# processes and the watchers go at the end of the test whatever way it
+# ends (END, and the signals Engram.pm turns into exit).
 
 use strict;
 use warnings;
@@ -293,13 +294,23 @@ sub _netns_add {
 }
 
 
-# namespaces of this test that a run which died without its END left
+# The namespaces of this test that a run which died without its END
+# (killed with signal 9) left, with the processes still in them.
 sub _sweep {
     my $r = run_command(['ip', 'netns', 'list'], timeout => 10);
 
     for my $line (split /\n/, $r->{stdout} // '') {
         my ($name, $pid) = $line =~ /^(eg-\Q$TAG\E-(\d+)-\S+)/ or next;
         next if $pid == $$ || kill(0, $pid);
+
+        my $in = run_command(['ip', 'netns', 'pids', $name], timeout => 10);
+        my @pids = grep { /^\d+$/ } split /\s+/, $in->{stdout} // '';
+
+        if (@pids) {
+            kill 'CONT', @pids;
+            kill 'KILL', @pids;
+        }
+
         run_command(['ip', 'netns', 'del', $name], timeout => 10);
     }
 }
