@@ -44,6 +44,13 @@ package EngramNet;
 # Only TCP and UDP are dropped: ARP and neighbour discovery still pass,
 # so a one-way cut does not also cut the other way.
 #
+# Nodes: node($i) is node $i's engram instance (Engram.pm), "n$i",
+# gossiping on 10.200.0.$i:7946 with every other node as a seed, HTTP on
+# 127.0.0.1:8080 in its namespace, and every SWIM timing at its default
+# unless a test says otherwise (timings => 'test', or cluster => '...');
+# start_cluster starts them all and waits until they agree, cluster()
+# does it all for a test, wait_figures waits for their metrics.
+#
 # Reading the nodes (over HTTP on each node's loopback, from inside its
 # namespace):
 #
@@ -74,7 +81,7 @@ use warnings;
 use Engram qw(wait_for run_command);
 use File::Basename qw(basename);
 use File::Temp qw(tempfile);
-use POSIX qw(WNOHANG);
+use POSIX ();
 use Test::More ();
 use Time::HiRes qw(sleep time);
 
