@@ -662,6 +662,11 @@ subtest 'Dockerfile: it builds from this tree, and runs what it built' => sub {
 
         is_deeply(\@unknown, [], 'every library is of a package');
 
+        # the image is built without the gossip guard (BPF in a container
+        # takes privileges it should not have): libbpf, and the libelf it
+        # brings, are this test build's alone
+        delete @pkgs{qw(libbpf1 libelf1)} unless $runs =~ /--with-bpf/;
+
         my @missing = grep { $runs_image !~ /\s\Q$_\E\s/ } sort keys %pkgs;
         ok(%pkgs && !@missing,
            'the image installs the libraries: ' . join(' ', sort keys %pkgs))
