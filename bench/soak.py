@@ -20,8 +20,8 @@ anonymous memory (RssAnon, what a leak grows), nor each anchor node its
 proportional share of all it maps (Pss summed over its processes, the
 shared zones included: workers and the cluster process are new after
 every reload), by more than GROWTH_LIMIT_KB.  At the end every stopped node is
-started again, and all nodes must list the same members in the same
-state, with the same tags, within a bound.
+started again, the newcomers leave, and within a bound every node must
+list every running node alive, with the same tags, and no other alive.
 """
 
 import json, os, random, shutil, signal, subprocess, sys, tempfile, time
@@ -187,25 +187,27 @@ def anchor_memory(nodes):
 
 
 def agreement(nodes):
-    """None when every running node lists the same members, in the same
-    states and with the same tags, and every running node alive; else
-    what differs"""
+    """None when the running nodes agree: each lists every running node
+    alive, with the same tags, and no other node alive or suspect (one
+    that is gone may be listed left or dead, or forgotten already: a node
+    that joined after it left never knew it, and each forgets it
+    reap_timeout after it learned); else what differs"""
     running = [n for n in nodes if n.running]
+    ids = {n.id for n in running}
     views = {n.id: n.members() for n in running}
     if any(v is None for v in views.values()):
         return 'a node does not answer'
     first = views[running[0].id]
     for nid, v in views.items():
-        if v != first:
-            diff = sorted(k for k in set(v) | set(first)
-                          if v.get(k) != first.get(k))
-            return '%s and %s differ on %s' % (
-                running[0].id, nid,
-                '; '.join('%s: %s / %s' % (k, first.get(k), v.get(k))
-                          for k in diff))
-    for n in running:
-        if first.get(n.id, ('missing',))[0] != 'alive':
-            return '%s is %s' % (n.id, first.get(n.id, ('missing',))[0])
+        for k in ids:
+            if v.get(k, ('missing',))[0] != 'alive':
+                return '%s lists %s %s' % (nid, k, v.get(k, ('missing',))[0])
+            if v[k] != first[k]:
+                return '%s and %s differ on %s: %s / %s' % (
+                    running[0].id, nid, k, first[k], v[k])
+        for k, (state, _) in v.items():
+            if k not in ids and state in ('alive', 'suspect'):
+                return '%s lists %s %s, which does not run' % (nid, k, state)
     return None
 
 
