@@ -3,9 +3,10 @@
 # The fault harness itself (t/lib/EngramNet.pm): its faults do what they
 # say, on plain UDP between the namespaces (a one-way cut is one way, a
 # loss loses about its share, a partition cuts across groups only, heal
-# undoes them), and it leaves nothing behind: not when a test dies, not
-# when it is killed with SIGTERM, and what a test that could not clean up
-# left is swept by the next run.
+# undoes them, a delay lengthens a round trip by what it says, with
+# netem or without), and it leaves nothing behind: not when a test dies,
+# not when it is killed with SIGTERM, and what a test that could not
+# clean up left is swept by the next run.
 
 use strict;
 use warnings;
@@ -143,17 +144,85 @@ subtest 'loss drops about its share, on the side it is set' => sub {
 };
 
 
-subtest 'delay, where the kernel has netem' => sub {
-    my $no = EngramNet::netem_unavailable();
+# the round trips of $n datagrams from node $from to node $to and back
+# (node $to's socket echoes each), in seconds, sorted
+sub round_trips {
+    my ($from, $to, $n) = @_;
+
+    my $there = pack_sockaddr_in($PORT, inet_aton($net->addr($to)));
+    my $back = pack_sockaddr_in($PORT, inet_aton($net->addr($from)));
+    my @rtt;
+
+    for my $k (1 .. $n) {
+        my $start = time;
+
+        defined send($sock{$from}, "ping $k", 0, $there)
+            or die "send from n$from: $!";
+
+        IO::Select->new($sock{$to})->can_read(5) or next;
+        recv($sock{$to}, my $ping, 100, 0);
+        defined send($sock{$to}, $ping, 0, $back) or die "send from n$to: $!";
+
+        IO::Select->new($sock{$from})->can_read(5) or next;
+        recv($sock{$from}, my $pong, 100, 0);
+
+        push @rtt, time - $start if $pong eq "ping $k";
+    }
+
+    return sort { $a <=> $b } @rtt;
+}
+
+
+sub median { $_[@_ / 2] }
+
+
+subtest 'delay adds its time to a round trip, and goes' => sub {
+    my $no = EngramNet::delay_unavailable();
     plan skip_all => $no if $no;
 
-    $net->delay(1, 100);
+    my $how = EngramNet::delay_method();
+    note("delay by $how");
 
-    my $start = time;
-    is(through(1, 2, 1), 1, 'the datagram arrives');
-    cmp_ok(time - $start, '>=', 0.1, 'not before 100 ms');
+    my @before = round_trips(1, 2, 10);
+    is(scalar @before, 10, 'undelayed, every ping comes back');
+    my $base = median(@before);
+
+    # both ways on node 1's link: out to n2, then in from it
+    $net->delay(1, 100, jitter => 20);
+
+    my @rtt = round_trips(1, 2, 10);
+    is(scalar @rtt, 10, 'delayed, every ping comes back');
+    my $added = median(@rtt) - $base;
+    ok($added >= 0.12 && $added < 1,
+       sprintf('100 ms +- 20 each way add %.0f ms to the round trip '
+               . '(%.2f ms before)', 1000 * $added, 1000 * $base));
+    cmp_ok($rtt[-1] - $rtt[0], '>', 0.005,
+           sprintf('the jitter spreads them: %.0f to %.0f ms',
+                   1000 * $rtt[0], 1000 * $rtt[-1]));
+    cmp_ok(median(round_trips(2, 3, 5)), '<', $base + 0.05,
+           'n2 to n3 is not delayed');
+
+    # one way only
+    $net->delay(1, 100, jitter => 20, dir => 'out');
+    $added = median(round_trips(1, 2, 10)) - $base;
+    ok($added >= 0.06 && $added < 0.16,
+       sprintf('on what n1 sends only: %.0f ms more', 1000 * $added));
 
     $net->delay(1, 0);
+    my $after = median(round_trips(1, 2, 10));
+    ok($after < $base + 0.05,
+       sprintf('removed: %.2f ms again', 1000 * $after));
+
+    if ($how eq 'nfqueue') {
+        is($net->delayed(1), 10, 'the delayer held the 10 pings n1 sent, '
+                                 . 'and no more');
+        is(through(1, 2, 50), 50, 'and none is held since');
+    }
+
+    $net->delay(1, 300, dir => 'in');
+    $net->clear(1);
+    cmp_ok(median(round_trips(1, 2, 3)), '<', $base + 0.05,
+           'clear() removes it too');
 };
 
 
@@ -180,8 +249,10 @@ my \$net = EngramNet->new(size => 2);
 \$net->start_cluster;
 \$net->pause(2);
 my \$w = \$net->watch;
+\$net->delay(1, 10) unless EngramNet::delay_unavailable();
 print "ns \$_\\n" for \@{ \$net->{nss} };
 print "pid \$_\\n" for \$net->pids(1), \$net->pids(2);
+print "pid \$net->{delay}{1}{pid}\\n" if ref \$net->{delay}{1};
 print "ready\\n";
 if ('$how' eq 'die') { die "on purpose\\n" }
 sleep 60;

@@ -22,9 +22,14 @@ package EngramNet;
 #                     packets it sends (out), receives (in) or both
 #                     (default): nftables "numgen random" in the hub's
 #                     bridge, so that a sender sees no error, as on a wire
-#     delay($i, $ms, jitter => $ms)
-#                     tc netem on both ends of node $i's veth; needs
-#                     sch_netem in the kernel (netem_unavailable() says)
+#     delay($i, $ms, jitter => $ms, dir => 'out'|'in'|'both')
+#                     what node $i sends, receives or both (default)
+#                     waits $ms, give or take the jitter: tc netem on
+#                     its veth's ends, or where the kernel has no netem
+#                     (or TEST_ENGRAM_NETDELAY=1), an iptables NFQUEUE
+#                     rule in its namespace and t/netdelay.c (built on
+#                     first use) holding the packets; delay_unavailable()
+#                     says why neither works, delay_method() which is used
 #     cut($a, $b, oneway => 1)
 #                     $a's packets to $b are dropped (and $b's to $a
 #                     unless oneway)
@@ -72,15 +77,16 @@ package EngramNet;
 # tests can run at once, and what a run that could not clean up (killed
 # with signal 9) left behind, namespaces and the processes in them, is
 # deleted by the next run of the same test. The namespaces, the nodes'
-# processes and the watchers go at the end of the test whatever way it
-# ends (END, and the signals Engram.pm turns into exit).
+# processes, the watchers and the delayers go at the end of the test
+# whatever way it ends (END, and the signals Engram.pm turns into exit).
 
 use strict;
 use warnings;
 
 use Engram qw(wait_for run_command);
 use File::Basename qw(basename);
-use File::Temp qw(tempfile);
+use File::Spec;
+use File::Temp qw(tempfile tempdir);
 use POSIX ();
 use Test::More ();
 use Time::HiRes qw(sleep time);
@@ -107,6 +113,7 @@ my $SYS_SETNS = do {
 };
 
 my @NETS;               # every network made, for the final cleanup
+my @DELAYERS;           # every netdelay running, likewise
 
 my $TAG = basename($0);
 $TAG =~ s/\.t$//;
@@ -148,7 +155,7 @@ sub unavailable {
 }
 
 
-# why delay() cannot work here (no sch_netem in the kernel), or ''
+# why tc netem cannot delay here (no sch_netem in the kernel), or ''
 my $NETEM;
 
 sub netem_unavailable {
@@ -172,6 +179,93 @@ sub netem_unavailable {
 }
 
 
+# The delayer of kernels without netem, t/netdelay.c, built on first use
+# into a directory of this test's: its path, or undef and why not.
+my ($NETDELAY, $NETDELAY_WHY);
+
+sub _netdelay_build {
+    return $NETDELAY if $NETDELAY;
+    return undef if defined $NETDELAY_WHY;
+
+    my $src = File::Spec->rel2abs(File::Basename::dirname(__FILE__)
+                                  . '/../netdelay.c');
+    my $dir = tempdir('engram-netdelay-XXXXXXXX', TMPDIR => 1,
+                      CLEANUP => 1);
+    my $cc = $ENV{CC} || 'cc';
+
+    my $libs = run_command(['pkg-config', '--libs', 'libnetfilter_queue'],
+                           timeout => 10);
+    my @libs = $libs->{exit} == 0 ? split(' ', $libs->{stdout})
+                                  : ('-lnetfilter_queue', '-lnfnetlink');
+
+    my $r = run_command([$cc, '-O2', '-Wall', '-o', "$dir/netdelay", $src,
+                         @libs], timeout => 60);
+
+    if ($r->{exit} != 0) {
+        my ($first) = grep { /error/ } split /\n/, $r->{stderr} // '';
+        $NETDELAY_WHY = "cannot build t/netdelay.c with $cc (auto/deps "
+                        . '--test installs libnetfilter-queue-dev): '
+                        . ($first // $r->{stderr} // "exit $r->{exit}");
+        return undef;
+    }
+
+    return $NETDELAY = "$dir/netdelay";
+}
+
+
+# why delay() cannot work here, or '': it needs netem, or else iptables'
+# NFQUEUE and t/netdelay.c; TEST_ENGRAM_NETDELAY=1 takes the latter even
+# where netem is there
+my $DELAY;
+
+sub delay_unavailable {
+    return $DELAY if defined $DELAY;
+    return $DELAY = '' if _delay_method() eq 'netem';
+
+    my $netem = $ENV{TEST_ENGRAM_NETDELAY} ? '' : netem_unavailable() . '; ';
+
+    return $DELAY = "${netem}no \"iptables-restore\" for the NFQUEUE "
+                    . 'fallback (auto/deps --test installs iptables)'
+        unless _have('iptables-restore');
+
+    _netdelay_build() or return $DELAY = "$netem$NETDELAY_WHY";
+
+    # a queue and a rule that sends to it, in a namespace of its own
+    my $ns = "eg-$TAG-$$-nfqueue";
+    my $r = run_command(['ip', 'netns', 'add', $ns], timeout => 10);
+    return $DELAY = "ip netns add: $r->{stderr}" if $r->{exit} != 0;
+
+    my $why = '';
+    my $d = eval { _netdelay_start($ns, 0, 1, 0) };
+
+    if (!$d) {
+        $why = $@;
+    } else {
+        $r = run_command(['ip', 'netns', 'exec', $ns, 'iptables', '-A',
+                          'OUTPUT', '-o', 'lo', '-p', 'udp', '-j', 'NFQUEUE',
+                          '--queue-num', 0], timeout => 10);
+        chomp($why = "iptables cannot send to NFQUEUE "
+                     . '(CONFIG_NETFILTER_XT_TARGET_NFQUEUE): '
+                     . $r->{stderr})
+            if $r->{exit} != 0;
+        _netdelay_stop($d);
+    }
+
+    run_command(['ip', 'netns', 'del', $ns], timeout => 10);
+
+    return $DELAY = $why ? "$netem$why" : '';
+}
+
+
+# 'netem' or 'nfqueue': what delay() uses here
+sub _delay_method {
+    return !$ENV{TEST_ENGRAM_NETDELAY} && netem_unavailable() eq ''
+           ? 'netem' : 'nfqueue';
+}
+
+sub delay_method { _delay_method() }
+
+
 ###########################################################################
 # the network
 
@@ -192,7 +286,8 @@ sub new {
         nodes   => {},          # index => Engram instance
         cuts    => {},          # "a>b" => 1: a's packets to b dropped
         loss    => {},          # index => { out => %, in => % }
-        delay   => {},          # index => netem arguments
+        delay   => {},          # index => netem arguments, or its
+                                # netdelay (_netdelay_start)
         watches => [],          # watcher pids still running
     }, $class;
 
@@ -523,35 +618,192 @@ sub dropped {
 }
 
 
-# netem on both ends of node $i's veth: what the node sends waits $ms
-# (eth0), and so does what it receives (p$i in the hub); jitter => $ms
-# spreads it. delay($i, 0) removes it.
+# What node $i sends (dir => 'out'), receives ('in') or both (the
+# default) waits $ms, give or take up to jitter => $ms (uniform with
+# the fallback, normal with netem): netem on eth0 for what it sends, on
+# p$i in the hub for what it receives; where the kernel has no netem, an
+# iptables rule in the node's namespace (OUTPUT -o eth0, INPUT -i eth0,
+# TCP and UDP) sends those packets to NFQUEUE queue $i, which
+# t/netdelay.c, run in the namespace, holds and lets go. delay($i, 0)
+# removes it. A packet between two delayed nodes waits on both links:
+# with dir => 'out' on every node, each waits once.
 sub delay {
     my ($self, $i, $ms, %opts) = @_;
 
-    if (!$ms) {
-        if (delete $self->{delay}{$i}) {
+    my $dir = $opts{dir} // 'both';
+    die "delay: dir is out, in or both\n" unless $dir =~ /^(?:out|in|both)$/;
+
+    if (my $old = delete $self->{delay}{$i}) {
+        if (ref $old) {
+            $self->_netdelay_remove($i, $old);
+        } else {
             $self->run_in($i, ['tc', 'qdisc', 'del', 'dev', 'eth0', 'root'],
-                        ok_fail => 1);
-            $self->run_in('hub', ['tc', 'qdisc', 'del', 'dev', "p$i", 'root'],
-                        ok_fail => 1);
+                          ok_fail => 1);
+            $self->run_in('hub', ['tc', 'qdisc', 'del', 'dev', "p$i",
+                                  'root'], ok_fail => 1);
         }
+    }
+
+    return unless $ms;
+
+    my $why = delay_unavailable();
+    die "delay: $why\n" if $why;
+
+    my $jitter = $opts{jitter} // 0;
+
+    if (_delay_method() eq 'nfqueue') {
+        my $d = _netdelay_start($self->ns($i), $i, $ms, $jitter);
+        $d->{dir} = $dir;
+        $self->{delay}{$i} = $d;
+
+        eval { $self->_netdelay_rules($i, $dir) };
+
+        if (my $err = $@) {
+            $self->_netdelay_remove($i, delete $self->{delay}{$i});
+            die $err;
+        }
+
         return;
     }
 
-    my $why = netem_unavailable();
-    die "delay: $why\n" if $why;
-
     my @netem = ('netem', 'delay', "${ms}ms");
-    push @netem, "$opts{jitter}ms", 'distribution', 'normal'
-        if $opts{jitter};
+    push @netem, "${jitter}ms", 'distribution', 'normal' if $jitter;
 
     $self->run_in($i, ['tc', 'qdisc', 'replace', 'dev', 'eth0', 'root',
-                     @netem]);
+                       @netem]) if $dir ne 'in';
     $self->run_in('hub', ['tc', 'qdisc', 'replace', 'dev', "p$i", 'root',
-                        @netem]);
+                          @netem]) if $dir ne 'out';
 
     $self->{delay}{$i} = "@netem";
+}
+
+
+# the packets node $i's last delayer held (with the fallback only: undef
+# with netem), counted when it stopped
+sub delayed {
+    my ($self, $i) = @_;
+    return $self->{delayed}{$i};
+}
+
+
+# node $i's filter table, whole and at once: its delayed packets to its
+# queue, or nothing
+sub _netdelay_rules {
+    my ($self, $i, $dir) = @_;
+
+    my @rules;
+
+    if ($dir) {
+        for my $p ('udp', 'tcp') {
+            push @rules, "-A OUTPUT -o eth0 -p $p -j NFQUEUE --queue-num $i"
+                if $dir ne 'in';
+            push @rules, "-A INPUT -i eth0 -p $p -j NFQUEUE --queue-num $i"
+                if $dir ne 'out';
+        }
+    }
+
+    my $text = join "\n", "*filter", ':INPUT ACCEPT [0:0]',
+                          ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]',
+                          @rules, "COMMIT\n";
+
+    my ($fh, $file) = tempfile('engram-iptables-XXXXXXXX', TMPDIR => 1,
+                               UNLINK => 1);
+    print {$fh} $text;
+    close $fh;
+
+    $self->run_in($i, ['iptables-restore', $file]);
+    unlink $file;
+}
+
+
+# the rules go first, then the delayer, which lets go what it holds
+sub _netdelay_remove {
+    my ($self, $i, $d) = @_;
+
+    $self->_netdelay_rules($i, undef) if $d->{dir};
+    _netdelay_stop($d);
+
+    $self->{delayed}{$i} = $d->{delayed};
+
+    die "delay: node ${i}'s netdelay had exited before it was told: "
+        . "$d->{stderr}\n" if $d->{early};
+}
+
+
+# netdelay in namespace $ns on queue $queue: { pid, out, err } once it
+# reads the queue; dies if it does not
+sub _netdelay_start {
+    my ($ns, $queue, $ms, $jitter) = @_;
+
+    my $bin = _netdelay_build() or die "$NETDELAY_WHY\n";
+    my ($out, $err) = map {
+        (tempfile("engram-netdelay-$_-XXXXXXXX", TMPDIR => 1,
+                  UNLINK => 1))[1]
+    } 'out', 'err';
+
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null' or POSIX::_exit(126);
+        open STDOUT, '>', $out or POSIX::_exit(126);
+        open STDERR, '>', $err or POSIX::_exit(126);
+        { exec 'ip', 'netns', 'exec', $ns, $bin, '-q', $queue, '-d', $ms,
+               '-j', $jitter; }
+        POSIX::_exit(127);
+    }
+
+    my $d = { pid => $pid, out => $out, err => $err };
+    push @DELAYERS, $d;
+
+    my $ready = wait_for(sub {
+        _slurp($out) =~ /^netdelay: ready/m
+            || waitpid($pid, POSIX::WNOHANG()) == $pid
+               && ($d->{exited} = 1);
+    }, 10);
+
+    if (!$ready || $d->{exited}) {
+        _netdelay_stop($d);
+        die "netdelay in $ns did not start: $d->{stderr}\n";
+    }
+
+    return $d;
+}
+
+
+# SIGTERM (SIGKILL after 5 s): what it held goes on; reads its count
+sub _netdelay_stop {
+    my ($d) = @_;
+
+    if ($d->{pid}) {
+        if ($d->{exited} || waitpid($d->{pid}, POSIX::WNOHANG()) == $d->{pid})
+        {
+            $d->{early} = 1;
+        } else {
+            kill 'TERM', $d->{pid};
+            wait_for(sub {
+                waitpid($d->{pid}, POSIX::WNOHANG()) == $d->{pid}
+            }, 5) or do { kill 'KILL', $d->{pid}; waitpid($d->{pid}, 0) };
+        }
+
+        delete $d->{pid};
+        @DELAYERS = grep { $_ != $d } @DELAYERS;
+    }
+
+    ($d->{delayed}) = _slurp($d->{out}) =~ /^netdelay: delayed (\d+)/m;
+    chomp($d->{stderr} = _slurp($d->{err}));
+    unlink $d->{out}, $d->{err};
+
+    return $d;
+}
+
+
+sub _slurp {
+    my ($file) = @_;
+
+    open my $fh, '<', $file or return '';
+    local $/;
+    return <$fh> // '';
 }
 
 
@@ -955,6 +1207,12 @@ sub destroy {
 
     $self->_stop_watches;
 
+    # the namespaces go: no rule to take away first
+    for my $i (keys %{ $self->{delay} }) {
+        my $d = delete $self->{delay}{$i};
+        _netdelay_stop($d) if ref $d;
+    }
+
     for my $t (values %{ $self->{nodes} }) {
         my @pids = $t->processes;
         kill 'CONT', @pids if @pids;
@@ -992,6 +1250,7 @@ END {
     local @SIG{qw(INT TERM HUP)} = ('IGNORE') x 3;
 
     $_->destroy for @NETS;
+    _netdelay_stop($_) for @{[ @DELAYERS ]};
 
     $? = $status;
 }
