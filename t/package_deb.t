@@ -253,6 +253,7 @@ subtest 'the package has the files and metadata an operator expects' => sub {
 
     for my $f ($BINARY, $CONF, $UNIT, $LOGROTATE,
                '/usr/lib/tmpfiles.d/engram.conf',
+               '/usr/libexec/engram/engram-live-upgrade',
                '/usr/share/man/man8/engram.8.gz',
                '/usr/share/man/man5/engram.conf.5.gz',
                '/usr/share/doc/engram/copyright',
@@ -503,10 +504,49 @@ subtest 'the unit\'s commands start, reload and stop the packaged daemon'
 stop_daemon();
 
 
-subtest 'an edited configuration survives a reinstall and an upgrade' => sub {
-    my $r = dpkg('-i', $deb);
+# What an upgrade of the package does to a running node: the postinst
+# moves it to the new binary in place (engram-live-upgrade: USR2, then
+# QUIT to the old master); a restart would make it leave the cluster.
+# Returns the new master.
+sub moved_in_place {
+    my ($old, $what) = @_;
+
+    my $new;
+    ok(wait_for(sub {
+           $new = master_pid();
+           return $new && $new != $old && Engram::pid_alive($new)
+                  && !Engram::pid_alive($old);
+       }), "$what: a new master ($old -> " . ($new // 'none') . ')')
+        or diag(read_text('/var/log/engram/error.log') // '');
+
+    is(readlink("/proc/$new/exe"), $BINARY,
+       "$what: it runs the installed binary");
+    ok(wait_for(sub { children($new, 'engram: cluster process') == 1 }),
+       "$what: with its cluster process");
+    ok(!lines_matching('/var/log/engram/error.log',
+                       qr/leaving the cluster|left the cluster/),
+       "$what: the node did not leave the cluster");
+
+    my ($status) = http_get($http_port, '/health');
+    is($status, 200, "$what: it answers");
+
+    return $new;
+}
+
+
+subtest 'an edited configuration survives a reinstall and an upgrade; '
+        . 'a running node is moved to the new binary in place' => sub {
+    truncate '/var/log/engram/error.log', 0;
+
+    my $r = unit_command($service, $service->{ExecStart}[0]);
+    is($r->{exit}, 0, 'the node runs') or diag($r->{stderr});
+    my $master = wait_for(sub { my $m = master_pid();
+                                $m && Engram::pid_alive($m) ? $m : 0 });
+
+    $r = dpkg('-i', $deb);
     is($r->{exit}, 0, 'dpkg -i of the same package');
     is(read_text($CONF), $conf, 'the edit is kept');
+    $master = moved_in_place($master, 'reinstall');
 
     # the same package under a higher version: an upgrade
     my $up = "$tmp/up";
@@ -531,6 +571,12 @@ subtest 'an edited configuration survives a reinstall and an upgrade' => sub {
 
     $r = run_command([$BINARY, '-t', '-q']);
     is($r->{exit}, 0, 'the upgraded binary accepts it');
+
+    $master = moved_in_place($master, 'upgrade');
+
+    $r = unit_command($service, $service->{ExecStop}[0], mainpid => $master);
+    is($r->{exit}, 0, 'ExecStop');
+    ok(wait_for(sub { !%{ processes() } }), 'every process exits');
 };
 
 

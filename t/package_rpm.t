@@ -71,6 +71,9 @@ subtest 'its files, owners and modes' => sub {
         '/usr/lib/systemd/system/engram.service'
                                              => '-rw-r--r-- root:root',
         '/usr/lib/tmpfiles.d/engram.conf'    => '-rw-r--r-- root:root',
+        '/usr/libexec/engram'                => 'drwxr-xr-x root:root',
+        '/usr/libexec/engram/engram-live-upgrade'
+                                             => '-rwxr-xr-x root:root',
         '/usr/share/man/man8/engram.8'       => '-rw-r--r-- root:root',
         '/usr/share/man/man5/engram.conf.5'  => '-rw-r--r-- root:root',
         '/var/lib/engram'                    => 'drwxr-x--- engram:engram',
@@ -137,8 +140,11 @@ subtest 'its scriptlets' => sub {
          'post: /run/engram made');
     like($part{preuninstall}, qr/systemctl .*disable --now engram\.service/,
          'preun: the unit stopped and disabled on erase');
-    like($part{postuninstall}, qr/systemctl .*try-restart engram\.service/,
-         'postun: the unit restarted on upgrade');
+    like($part{postuninstall},
+         qr/\$1 -ge 1 .*\n\s*\/usr\/libexec\/engram\/engram-live-upgrade/,
+         'postun: on upgrade, the node moved to the new binary in place');
+    unlike($part{postuninstall}, qr/restart/,
+           'not restarted: it would leave the cluster');
 
     for my $s (sort keys %part) {
         like($part{$s}, qr/\[ -x \/usr\/bin\/systemctl \]/,
