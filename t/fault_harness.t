@@ -314,7 +314,7 @@ subtest "what a run killed with signal 9 left is swept by the next" => sub {
 
     if ($left == 0) {
         POSIX::setsid();
-        exec 'ip', 'netns', 'exec', $stale, 'sleep', '300';
+        { exec 'ip', 'netns', 'exec', $stale, 'sleep', '300'; }
         POSIX::_exit(127);
     }
 

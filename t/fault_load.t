@@ -178,8 +178,8 @@ sub load {
         open STDERR, '>&', \*STDOUT or POSIX::_exit(1);
         # niced: the load is on the workers, and the test is about them;
         # a starved cluster process would make a flap of the machine's
-        exec 'nice', '-n', '10', $WRK, '-t', '1', '-c', '8', '-d',
-             "${seconds}s", '--timeout', '5s', $url;
+        { exec 'nice', '-n', '10', $WRK, '-t', '1', '-c', '8', '-d',
+               "${seconds}s", '--timeout', '5s', $url; }
         POSIX::_exit(127);
     }
 
