@@ -28,7 +28,7 @@ use POSIX qw(WNOHANG);
 use Test::More;
 use Time::HiRes qw(sleep);
 use Engram qw(wait_for free_port http_json cluster_members metrics
-              run_command);
+              run_command cluster_conf_test);
 
 
 my $DNSMASQ = '/usr/sbin/dnsmasq';
@@ -49,20 +49,6 @@ my $NO_MODULE =
 ###########################################################################
 # the directive
 
-# a node whose cluster block holds $directive, and "engram -t" of it
-sub conf_test {
-    my ($directive, %opts) = @_;
-
-    my $t = Engram->new;
-    $t->write_cluster_config(id => 'c', cluster => $directive);
-
-    my @lines = split /\n/, $t->read_file('conf/engram.conf');
-    my ($line) = grep { $lines[$_ - 1] =~ /\Q$directive\E/ } 1 .. @lines;
-
-    my $r = $t->run({ env => $opts{env} // {} }, '-t');
-
-    return ($r, $t->path('conf/engram.conf') . ":$line");
-}
 
 
 subtest 'the dns_srv directive refuses what it cannot use' => sub {
@@ -92,18 +78,18 @@ subtest 'the dns_srv directive refuses what it cannot use' => sub {
 
     for my $case (@bad) {
         my ($directive, $text) = @$case;
-        my ($r, $where) = conf_test($directive);
+        my ($r, $where) = cluster_conf_test($directive);
 
         isnt($r->{exit}, 0, "$directive: engram -t fails");
         like($r->{stderr}, qr/\[emerg\] \Q$text in $where\E$/m,
              "$directive: the error says why, and where");
     }
 
-    my ($r) = conf_test("dns_srv $SRV. refresh=500ms;");
+    my ($r) = cluster_conf_test("dns_srv $SRV. refresh=500ms;");
     is($r->{exit}, 0, 'a name with the final dot and a refresh is taken')
         or diag($r->{stderr});
 
-    ($r) = conf_test("dns_srv $SRV;",
+    ($r) = cluster_conf_test("dns_srv $SRV;",
                      env => { ENGRAM_CLUSTER_DNS_SRV => 'bad..name' });
     isnt($r->{exit}, 0, 'a bad ENGRAM_CLUSTER_DNS_SRV fails engram -t');
     my $env = 'in environment variable ENGRAM_CLUSTER_DNS_SRV';
@@ -112,7 +98,7 @@ subtest 'the dns_srv directive refuses what it cannot use' => sub {
          qr/\[emerg\] \Qinvalid name "bad..name" $in, $name, $env\E$/m,
          'the error names the variable');
 
-    ($r) = conf_test("dns_srv $SRV;",
+    ($r) = cluster_conf_test("dns_srv $SRV;",
                      env => { ENGRAM_CLUSTER_DNS_SRV =>
                               "$SRV refresh=x" });
     my $text = qq{invalid refresh "x" $in, it must be a time of more }

@@ -19,7 +19,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 
 use Test::More;
-use Engram qw(wait_for cluster_members metrics run_command);
+use Engram qw(wait_for cluster_members metrics run_command
+              cluster_conf_test);
 use EngramNet;
 
 
@@ -33,20 +34,6 @@ my $NO_MODULE = ($BUILT->{stderr} . $BUILT->{stdout})
 ###########################################################################
 # the directive
 
-# a node whose cluster block holds $directive, and "engram -t" of it
-sub conf_test {
-    my ($directive, %opts) = @_;
-
-    my $t = Engram->new;
-    $t->write_cluster_config(id => 'c', cluster => $directive);
-
-    my @lines = split /\n/, $t->read_file('conf/engram.conf');
-    my ($line) = grep { $lines[$_ - 1] =~ /\Q$directive\E/ } 1 .. @lines;
-
-    my $r = $t->run({ env => $opts{env} // {} }, '-t');
-
-    return ($r, $t->path('conf/engram.conf') . ":$line");
-}
 
 
 subtest 'the multicast directive refuses what it cannot use' => sub {
@@ -86,7 +73,7 @@ subtest 'the multicast directive refuses what it cannot use' => sub {
 
     for my $case (@bad) {
         my ($directive, $text) = @$case;
-        my ($r, $where) = conf_test($directive);
+        my ($r, $where) = cluster_conf_test($directive);
 
         isnt($r->{exit}, 0, "\"$directive\" fails the test");
         like($r->{stderr}, qr/\[emerg\] .*\Q$text\E.* in \Q$where\E\n/,
@@ -98,7 +85,7 @@ subtest 'the multicast directive refuses what it cannot use' => sub {
                   'multicast [ff05::4245]:7946 ttl=0 interval=500ms;',
                   'multicast [ff02::4245] interface=lo;')
     {
-        my ($r) = conf_test($good);
+        my ($r) = cluster_conf_test($good);
         is($r->{exit}, 0, "\"$good\" passes the test")
             or diag($r->{stderr});
     }
@@ -108,13 +95,13 @@ subtest 'the multicast directive refuses what it cannot use' => sub {
 subtest 'ENGRAM_CLUSTER_MULTICAST overrides the directive' => sub {
     plan skip_all => $NO_MODULE if $NO_MODULE;
 
-    my ($r) = conf_test('multicast 10.0.0.1;',
+    my ($r) = cluster_conf_test('multicast 10.0.0.1;',
                         env => { ENGRAM_CLUSTER_MULTICAST =>
                                  '239.1.2.3:7000, interval=2s' });
     is($r->{exit}, 0, 'the variable replaces a directive that is wrong')
         or diag($r->{stderr});
 
-    ($r) = conf_test('multicast;',
+    ($r) = cluster_conf_test('multicast;',
                      env => { ENGRAM_CLUSTER_MULTICAST => 'ttl=x' });
     isnt($r->{exit}, 0, 'a wrong variable fails the test');
     my $text = 'invalid ttl "x" in "multicast" directive, it must be 0 '

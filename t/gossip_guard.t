@@ -28,7 +28,8 @@ use lib "$FindBin::Bin/lib";
 
 use IO::Socket::INET;
 use Test::More;
-use Engram qw(wait_for cluster_members metrics run_command);
+use Engram qw(wait_for cluster_members metrics run_command
+              cluster_conf_test);
 
 
 my $V = run_command([Engram->new->binary, '-V'], timeout => 10);
@@ -48,21 +49,6 @@ like($INFO, qr/^gossip guard: (?:bpf \(libbpf \d+\.\d+\)|not built)$/m,
 ###########################################################################
 # the directives, on every build
 
-# engram -t of a node whose cluster block holds $directive; returns the
-# result and "FILE:LINE" of the directive
-sub conf_test {
-    my ($directive, %opts) = @_;
-
-    my $t = Engram->new;
-    $t->write_cluster_config(id => 'c', cluster => $directive);
-
-    my @lines = split /\n/, $t->read_file('conf/engram.conf');
-    my ($line) = grep { $lines[$_ - 1] =~ /\Q$directive\E/ } 1 .. @lines;
-
-    my $r = $t->run({ env => $opts{env} // {} }, '-t');
-
-    return ($r, $t->path('conf/engram.conf') . ":$line");
-}
 
 
 subtest 'the directives refuse what they cannot use, naming file:line' =>
@@ -96,7 +82,7 @@ sub {
 
     for my $case (@bad) {
         my ($directive, $text, $name) = @$case;
-        my ($r, $where) = conf_test($directive);
+        my ($r, $where) = cluster_conf_test($directive);
 
         $name //= $directive;
 
@@ -106,7 +92,7 @@ sub {
             or diag($r->{stderr});
     }
 
-    my ($r) = conf_test('gossip_guard on;',
+    my ($r) = cluster_conf_test('gossip_guard on;',
                         env => { ENGRAM_CLUSTER_GOSSIP_GUARD_ALLOW =>
                                  '127.0.0.0/8, 300.1.1.1' });
     is($r->{exit}, 1, 'a bad block in the environment is refused');
@@ -117,7 +103,7 @@ sub {
          qr/, in environment variable ENGRAM_CLUSTER_GOSSIP_GUARD_ALLOW$/m,
          'the error names the variable');
 
-    ($r, my $where) = conf_test('gossip_guard_allow 127.0.0.1/8;');
+    ($r, my $where) = cluster_conf_test('gossip_guard_allow 127.0.0.1/8;');
     is($r->{exit}, 0, 'a block with host bits is accepted');
     like($r->{stderr},
          qr/\[warn\] low address bits of 127\.0\.0\.1\/8 are meaningless/,
@@ -125,12 +111,12 @@ sub {
     like($r->{stderr}, qr/meaningless in \Q$where\E$/m,
          'with a warning');
 
-    ($r) = conf_test('gossip_guard on xdp=lo; gossip_guard_allow '
+    ($r) = cluster_conf_test('gossip_guard on xdp=lo; gossip_guard_allow '
                      . '127.0.0.0/8 ::1 fd00::/8;');
     is($r->{exit}, 0, 'xdp=lo, and IPv4 and IPv6 blocks, are accepted')
         or diag($r->{stderr});
 
-    ($r) = conf_test('gossip_guard_allow 127.0.0.1;',
+    ($r) = cluster_conf_test('gossip_guard_allow 127.0.0.1;',
                      env => { ENGRAM_CLUSTER_GOSSIP_GUARD => 'on xdp=lo' });
     is($r->{exit}, 0, 'ENGRAM_CLUSTER_GOSSIP_GUARD="on xdp=lo" is accepted')
         or diag($r->{stderr});

@@ -1665,7 +1665,25 @@ sub metrics {
 }
 
 
-push @EXPORT_OK, qw(cluster_members metrics);
+# "engram -t" of a node whose cluster block holds $directive (env => {}
+# for its environment): the result of run(), and "FILE:LINE" of the
+# directive, which an error must name
+sub cluster_conf_test {
+    my ($directive, %opts) = @_;
+
+    my $t = Engram->new;
+    $t->write_cluster_config(id => 'c', cluster => $directive);
+
+    my @lines = split /\n/, $t->read_file('conf/engram.conf');
+    my ($line) = grep { $lines[$_ - 1] =~ /\Q$directive\E/ } 1 .. @lines;
+
+    my $r = $t->run({ env => $opts{env} // {} }, '-t');
+
+    return ($r, $t->path('conf/engram.conf') . ":$line");
+}
+
+
+push @EXPORT_OK, qw(cluster_members metrics cluster_conf_test);
 
 
 ###########################################################################
